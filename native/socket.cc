@@ -1,0 +1,6 @@
+// Filled in by its own issue; registers nothing yet.
+#include <napi.h>
+
+namespace stratum {
+void InitSocket(Napi::Env /*env*/, Napi::Object /*exports*/) {}
+}  // namespace stratum
