@@ -81,7 +81,7 @@ export class GraphicBuffer implements BufferDescriptor {
    */
   static import(fd: Fd, descriptor: BufferDescriptor): GraphicBuffer {
     try {
-      if (!isPixelFormat(descriptor.format)) throw new StratumError('BAD_VALUE', `unknown pixel format ${String(descriptor.format as number)}`);
+      if (!isPixelFormat(descriptor.format)) throw new StratumError('BAD_VALUE', `unknown pixel format ${String(descriptor.format)}`);
       checkUsage(descriptor.usage);
       const layout = layoutForStride(descriptor);
       if (layout.size !== descriptor.size) {
