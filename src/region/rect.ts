@@ -68,5 +68,5 @@ export function translateRect(r: Rect, dx: number, dy: number): Rect {
 }
 
 export function formatRect(r: Rect): string {
-  return `[${r.left},${r.top} ${r.right}x${r.bottom}]`.replace(`${r.right}x${r.bottom}`, `${rectWidth(r)}x${rectHeight(r)}`);
+  return `[${r.left},${r.top} ${rectWidth(r)}x${rectHeight(r)}]`;
 }
