@@ -1,0 +1,2 @@
+export * from './rect.js';
+export * from './region.js';
