@@ -1,0 +1,23 @@
+// The software renderer: composes CLIENT layers into a target with native kernels (docs/renderer.md).
+export { Renderer } from './renderer.js';
+export type { KernelVariant } from './native.js';
+export { buildPlan } from './plan.js';
+export type { Plan } from './plan.js';
+export { sourceMapping, yuvCoefficients, mul255, quantizeAlpha } from './math.js';
+export type { SourceMapping, YuvCoefficients } from './math.js';
+export type {
+  BlendMode,
+  BufferLayer,
+  ClearLayer,
+  ColorLayer,
+  FloatRect,
+  PixelMemory,
+  PixelSource,
+  PremultipliedColor,
+  RenderLayer,
+  RenderStats,
+  RenderTarget,
+  RendererOptions,
+  ScaleFilter,
+  YuvConversion,
+} from './types.js';

@@ -1,0 +1,72 @@
+// Renderer: composes layers into a target with the native kernels, off the main thread.
+import { availableParallelism } from 'node:os';
+
+import { StratumError } from '../os/status.js';
+import type { Rect } from '../region/rect.js';
+import type { KernelVariant } from './native.js';
+import { renderNative } from './native.js';
+import type { Plan } from './plan.js';
+import { buildPlan } from './plan.js';
+import type { PremultipliedColor, RenderLayer, RenderStats, RenderTarget, RendererOptions } from './types.js';
+
+/** Below this many rows per band, splitting costs more than it saves. */
+const MIN_ROWS_PER_BAND = 32;
+
+export class Renderer {
+  readonly threads: number;
+
+  constructor(options: RendererOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new StratumError('BAD_VALUE', `threads must be an integer in 1..64, got ${String(threads)}`);
+    }
+    this.threads = threads;
+  }
+
+  /** The kernel variant chosen for this CPU at load time. */
+  get kernelVariant(): KernelVariant {
+    return renderNative().renderKernelVariant();
+  }
+
+  /**
+   * Draws `layers` (first at the bottom) into `target`, limited to the union of `clip` (default: the
+   * whole target). Validation errors throw synchronously; the pixels are written on the libuv
+   * threadpool and the Promise settles when they are all done. Neither the target nor any source
+   * may be unmapped or disposed before it settles.
+   */
+  async compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats> {
+    const started = performance.now();
+    const plan = buildPlan(target, layers, clip);
+    const bands = this.bandsFor(plan);
+    if (plan.opCount > 0) {
+      const t = plan.target;
+      await renderNative().renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands);
+    }
+    return stats(plan, bands, started);
+  }
+
+  /** The same as compose, on the calling thread in one band: for tests and single-thread benchmarks. */
+  composeSync(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats {
+    const started = performance.now();
+    const plan = buildPlan(target, layers, clip);
+    if (plan.opCount > 0) {
+      const t = plan.target;
+      renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops);
+    }
+    return stats(plan, 1, started);
+  }
+
+  /** Replaces the pixels inside `clip` with `color` (default transparent black). */
+  clear(target: RenderTarget, clip: readonly Rect[], color?: PremultipliedColor): Promise<RenderStats> {
+    const everything: Rect = { left: 0, top: 0, right: 1 << 20, bottom: 1 << 20 };
+    return this.compose(target, [color === undefined ? { kind: 'clear', dst: everything } : { kind: 'clear', color, dst: everything }], clip);
+  }
+
+  private bandsFor(plan: Plan): number {
+    return Math.max(1, Math.min(this.threads, Math.floor(plan.target.height / MIN_ROWS_PER_BAND)));
+  }
+}
+
+function stats(plan: Plan, bands: number, started: number): RenderStats {
+  return { layersDrawn: plan.opCount, pixelsTouched: plan.pixels, bands, elapsedMs: performance.now() - started };
+}
