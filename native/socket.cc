@@ -1,6 +1,377 @@
-// Filled in by its own issue; registers nothing yet.
-#include <napi.h>
+// Unix SOCK_SEQPACKET sockets with SCM_RIGHTS, and an fd poller on the libuv loop.
+// Only syscalls here: queueing, bounds and close policy live in src/os/socket.ts.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "errors.h"
 
 namespace stratum {
-void InitSocket(Napi::Env /*env*/, Napi::Object /*exports*/) {}
+namespace {
+
+// Largest message payload; one receive buffer of this size (a bigger message arrives truncated).
+constexpr size_t kMaxMessageBytes = 64 * 1024;
+// Most fds attached to one message (libwayland's limit; the kernel's SCM_MAX_FD is 253).
+constexpr size_t kMaxMessageFds = 28;
+constexpr int kTruncatedData = 1;
+constexpr int kTruncatedFds = 2;
+
+// One per thread (workers have their own loop); every message is copied out of it at once.
+thread_local uint8_t receive_buffer[kMaxMessageBytes];
+
+bool ReadPath(const Napi::CallbackInfo& info, const char* call, sockaddr_un* addr, socklen_t* len) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowArg(env, call, "path must be a string");
+    return false;
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    ThrowArg(env, call, "path must be non-empty and contain no NUL byte");
+    return false;
+  }
+  memset(addr, 0, sizeof(*addr));
+  if (path.size() >= sizeof(addr->sun_path)) {
+    ThrowArg(env, call,
+             "path is " + std::to_string(path.size()) + " bytes; a Unix socket path holds at most " +
+                 std::to_string(sizeof(addr->sun_path) - 1),
+             "ENAMETOOLONG");
+    return false;
+  }
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, path.data(), path.size());
+  *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return true;
+}
+
+int NewSocket() { return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
+
+// socketPair(): two connected non-blocking CLOEXEC SEQPACKET fds.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+    return ThrowErrno(env, "socketpair", "AF_UNIX, SOCK_SEQPACKET", errno);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(uint32_t(0), Napi::Number::New(env, fds[0]));
+  out.Set(uint32_t(1), Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+// socketListen(path, backlog): bind, chmod 0600 (before listen, so no one connects earlier), listen.
+Napi::Value SocketListen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_un addr;
+  socklen_t len = 0;
+  if (!ReadPath(info, "socketListen", &addr, &len)) return env.Undefined();
+  int64_t backlog = 0;
+  if (!ReadInt(info, 1, "socketListen", "backlog", 1, 65535, &backlog)) return env.Undefined();
+  int fd = NewSocket();
+  if (fd < 0) return ThrowErrno(env, "socket", "AF_UNIX, SOCK_SEQPACKET", errno);
+  const char* failed = nullptr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    failed = "bind";
+  } else if (chmod(addr.sun_path, 0600) != 0) {
+    failed = "chmod";
+  } else if (listen(fd, static_cast<int>(backlog)) != 0) {
+    failed = "listen";
+  }
+  if (failed != nullptr) {
+    int err = errno;
+    bool bound = strcmp(failed, "bind") != 0;
+    close(fd);
+    if (bound) unlink(addr.sun_path);
+    return ThrowErrno(env, failed, addr.sun_path, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// socketAccept(fd): a new connection's fd, or null when none is waiting.
+Napi::Value SocketAccept(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, 0, "socketAccept", &fd)) return env.Undefined();
+  for (;;) {
+    int conn = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (conn >= 0) return Napi::Number::New(env, conn);
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    return ThrowErrno(env, "accept4", "fd=" + std::to_string(fd), errno);
+  }
+}
+
+// socketConnect(path): a connected non-blocking fd. Unix connect completes at once; a full
+// backlog is EAGAIN, a missing path ENOENT, a path with no listener ECONNREFUSED.
+Napi::Value SocketConnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sockaddr_un addr;
+  socklen_t len = 0;
+  if (!ReadPath(info, "socketConnect", &addr, &len)) return env.Undefined();
+  int fd = NewSocket();
+  if (fd < 0) return ThrowErrno(env, "socket", "AF_UNIX, SOCK_SEQPACKET", errno);
+  int rc;
+  do {
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(env, "connect", addr.sun_path, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// socketSend(fd, data, fds): one message with its fds. true when sent, false when the kernel
+// buffer is full (EAGAIN); other failures (EPIPE, ECONNRESET, EBADF, ...) throw.
+Napi::Value SocketSend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, 0, "socketSend", &fd)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return ThrowArg(env, "socketSend", "data must be a Uint8Array");
+  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+  if (data.ByteLength() == 0 || data.ByteLength() > kMaxMessageBytes)
+    return ThrowArg(env, "socketSend",
+                    "data is " + std::to_string(data.ByteLength()) + " bytes; a message holds 1.." +
+                        std::to_string(kMaxMessageBytes));
+  if (info.Length() < 3 || !info[2].IsArray()) return ThrowArg(env, "socketSend", "fds must be an array");
+  Napi::Array fd_array = info[2].As<Napi::Array>();
+  if (fd_array.Length() > kMaxMessageFds)
+    return ThrowArg(env, "socketSend",
+                    std::to_string(fd_array.Length()) + " fds; a message carries at most " +
+                        std::to_string(kMaxMessageFds));
+  std::vector<int> fds(fd_array.Length());
+  for (uint32_t i = 0; i < fd_array.Length(); i++) {
+    Napi::Value v = fd_array.Get(i);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 0x7fffffff && static_cast<double>(static_cast<int>(d)) == d))
+      return ThrowArg(env, "socketSend", "fds[" + std::to_string(i) + "] is not a file descriptor");
+    fds[i] = static_cast<int>(d);
+  }
+
+  iovec iov{data.Data(), data.ByteLength()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
+  if (!fds.empty()) {
+    size_t bytes = sizeof(int) * fds.size();
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(bytes);
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(bytes);
+    memcpy(CMSG_DATA(cmsg), fds.data(), bytes);
+  }
+  for (;;) {
+    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return Napi::Boolean::New(env, true);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    return ThrowErrno(env, "sendmsg", "fd=" + std::to_string(fd), errno);
+  }
+}
+
+// socketRecv(fd): null when nothing is waiting; otherwise {data, fds, truncated}. End of stream is
+// an empty data with no fds (empty messages are never sent). When `truncated` is non-zero the fds
+// that did arrive are already closed and `fds` is empty.
+Napi::Value SocketRecv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, 0, "socketRecv", &fd)) return env.Undefined();
+  iovec iov{receive_buffer, sizeof(receive_buffer)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  for (;;) {
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
+    return ThrowErrno(env, "recvmsg", "fd=" + std::to_string(fd), errno);
+  }
+  std::vector<int> fds;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const unsigned char* p = CMSG_DATA(cmsg);
+    for (size_t i = 0; i < count; i++) {
+      int received;
+      memcpy(&received, p + i * sizeof(int), sizeof(int));
+      fds.push_back(received);
+    }
+  }
+  int truncated = ((msg.msg_flags & MSG_TRUNC) ? kTruncatedData : 0) | ((msg.msg_flags & MSG_CTRUNC) ? kTruncatedFds : 0);
+  if (truncated != 0) {
+    for (int received : fds) close(received);
+    fds.clear();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  size_t length = static_cast<size_t>(n) < sizeof(receive_buffer) ? static_cast<size_t>(n) : sizeof(receive_buffer);
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, receive_buffer, length));
+  Napi::Array fd_array = Napi::Array::New(env, fds.size());
+  for (uint32_t i = 0; i < fds.size(); i++) fd_array.Set(i, Napi::Number::New(env, fds[i]));
+  out.Set("fds", fd_array);
+  out.Set("truncated", Napi::Number::New(env, truncated));
+  return out;
+}
+
+// peerCredentials(fd): {pid, uid, gid} of the process that connected (SO_PEERCRED).
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, 0, "peerCredentials", &fd)) return env.Undefined();
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    return ThrowErrno(env, "getsockopt", "SO_PEERCRED fd=" + std::to_string(fd), errno);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
+// FdPoller(fd, callback(status, events)): a uv_poll_t on the loop of this thread. setEvents(mask)
+// with UV_READABLE=1 | UV_WRITABLE=2 (0 stops watching); close() stops it and releases the handle
+// (the fd itself stays open: its owner closes it). The JS object stays alive while open.
+class FdPoller : public Napi::ObjectWrap<FdPoller> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "FdPoller",
+                       {InstanceMethod("setEvents", &FdPoller::SetEvents), InstanceMethod("close", &FdPoller::Close),
+                        InstanceMethod("ref", &FdPoller::RefLoop), InstanceMethod("unref", &FdPoller::UnrefLoop)});
+  }
+
+  explicit FdPoller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdPoller>(info) {
+    Napi::Env env = info.Env();
+    int fd = -1;
+    if (!ReadFd(info, 0, "FdPoller", &fd)) return;
+    if (info.Length() < 2 || !info[1].IsFunction()) {
+      ThrowArg(env, "FdPoller", "callback must be a function");
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      ThrowArg(env, "FdPoller", "no libuv loop on this thread", "EINVAL");
+      return;
+    }
+    handle_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, handle_, fd);
+    if (rc != 0) {
+      delete handle_;
+      handle_ = nullptr;
+      ThrowErrno(env, "uv_poll_init", "fd=" + std::to_string(fd), -rc);
+      return;
+    }
+    handle_->data = this;
+    env_ = env;
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    context_ = new Napi::AsyncContext(env, "StratumFdPoller");
+    Ref();  // the loop holds this object until close()
+    napi_add_env_cleanup_hook(env, &FdPoller::OnEnvCleanup, this);
+  }
+
+  ~FdPoller() override { Release(); }
+
+ private:
+  Napi::Value SetEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int64_t mask = 0;
+    if (!ReadInt(info, 0, "FdPoller.setEvents", "events", 0, UV_READABLE | UV_WRITABLE, &mask)) return env.Undefined();
+    if (handle_ == nullptr) return ThrowArg(env, "FdPoller.setEvents", "poller is closed", "EBADF");
+    int rc = mask == 0 ? uv_poll_stop(handle_) : uv_poll_start(handle_, static_cast<int>(mask), &FdPoller::OnPoll);
+    if (rc != 0) return ThrowErrno(env, "uv_poll_start", "events=" + std::to_string(mask), -rc);
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr) {
+      Release();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    return info.Env().Undefined();
+  }
+
+  // Stops polling and hands the handle to uv_close, which frees it once libuv is done with it.
+  void Release() {
+    if (handle_ == nullptr) return;
+    uv_poll_stop(handle_);
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    handle_ = nullptr;
+    napi_remove_env_cleanup_hook(env_, &FdPoller::OnEnvCleanup, this);
+    delete context_;
+    context_ = nullptr;
+    callback_.Reset();
+  }
+
+  static void OnEnvCleanup(void* arg) {
+    FdPoller* self = static_cast<FdPoller*>(arg);
+    if (self->handle_ == nullptr) return;
+    uv_poll_stop(self->handle_);
+    self->handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(self->handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    self->handle_ = nullptr;
+  }
+
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    FdPoller* self = static_cast<FdPoller*>(handle->data);
+    if (self == nullptr || self->callback_.IsEmpty()) return;
+    Napi::Env env = self->env_;
+    Napi::HandleScope scope(env);
+    // libuv reports POLLERR (e.g. the peer reset the connection) as UV_EBADF and stops the handle.
+    napi_value args[2] = {Napi::Number::New(env, status < 0 ? -status : 0), Napi::Number::New(env, events)};
+    self->callback_.MakeCallback(self->Value(), 2, args, *self->context_);
+    if (env.IsExceptionPending()) {
+      Napi::Error error = env.GetAndClearPendingException();
+      napi_fatal_exception(env, error.Value());
+    }
+  }
+
+  uv_poll_t* handle_ = nullptr;
+  napi_env env_ = nullptr;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext* context_ = nullptr;
+};
+
+}  // namespace
+
+void InitSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair, "socketPair"));
+  exports.Set("socketListen", Napi::Function::New(env, SocketListen, "socketListen"));
+  exports.Set("socketAccept", Napi::Function::New(env, SocketAccept, "socketAccept"));
+  exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
+  exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
+  exports.Set("socketRecv", Napi::Function::New(env, SocketRecv, "socketRecv"));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
+  exports.Set("FdPoller", FdPoller::Define(env));
+  exports.Set("maxMessageBytes", Napi::Number::New(env, static_cast<double>(kMaxMessageBytes)));
+  exports.Set("maxMessageFds", Napi::Number::New(env, static_cast<double>(kMaxMessageFds)));
+}
+
 }  // namespace stratum

@@ -14,6 +14,27 @@ export interface NativeAddon {
   close(fd: number): void;
   dup(fd: number): number;
   mappedBytes(): { bytes: number; count: number };
+
+  socketPair(): [number, number];
+  socketListen(path: string, backlog: number): number;
+  socketAccept(fd: number): number | null;
+  socketConnect(path: string): number;
+  /** true when sent, false when the kernel buffer is full (EAGAIN). */
+  socketSend(fd: number, data: Uint8Array, fds: readonly number[]): boolean;
+  /** null when nothing is waiting; empty data and no fds is end of stream. */
+  socketRecv(fd: number): { data: Buffer; fds: number[]; truncated: number } | null;
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  FdPoller: new (fd: number, callback: (errno: number, events: number) => void) => NativeFdPoller;
+  maxMessageBytes: number;
+  maxMessageFds: number;
+}
+
+/** A uv_poll_t on this thread's loop; events: 1 readable, 2 writable, 0 none. */
+export interface NativeFdPoller {
+  setEvents(events: number): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -58,3 +58,15 @@ export function dupFd(fd: Fd): Fd {
 export function mappedMemory(): { bytes: number; count: number } {
   return native.mappedBytes();
 }
+
+export {
+  DEFAULT_MAX_OUTGOING_BYTES,
+  DEFAULT_MAX_OUTGOING_FDS,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_FDS,
+  ReceivedMessage,
+  SeqPacketServer,
+  SeqPacketSocket,
+  createSocketPair,
+} from './socket.js';
+export type { CloseHandler, MessageHandler, PeerCredentials, ServerOptions, SocketOptions } from './socket.js';

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import type { Fd } from '../../src/os/index.js';
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_FDS,
+  SeqPacketServer,
+  SeqPacketSocket,
+  closeFd,
+  createSharedMemory,
+  isOsError,
+  mapFd,
+  unmap,
+} from '../../src/os/index.js';
+import type { ReceivedMessage } from '../../src/os/index.js';
+import { isStratumError } from '../../src/os/status.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stratum-socket-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A memfd whose first 4 bytes hold `tag`, so a received fd can be identified by content. */
+function taggedMemfd(tag: number): Fd {
+  const fd = createSharedMemory(`tag-${tag}`, 4096);
+  const map = mapFd(fd, 4096, 'read-write');
+  new DataView(map).setUint32(0, tag, true);
+  unmap(map);
+  return fd;
+}
+
+function readTag(fd: Fd): number {
+  const map = mapFd(fd, 4096, 'read');
+  const tag = new DataView(map).getUint32(0, true);
+  unmap(map);
+  return tag;
+}
+
+function nextMessages(socket: SeqPacketSocket, count: number): Promise<{ text: string; tags: number[] }[]> {
+  return new Promise((resolve) => {
+    const got: { text: string; tags: number[] }[] = [];
+    socket.onMessage((message: ReceivedMessage) => {
+      const fds = message.takeFds();
+      got.push({ text: message.data.toString(), tags: fds.map(readTag) });
+      for (const fd of fds) closeFd(fd);
+      if (got.length === count) resolve(got);
+    });
+  });
+}
+
+function closed(socket: SeqPacketSocket): Promise<Error | undefined> {
+  return new Promise((resolve) => socket.onClose(resolve));
+}
+
+test('messages with 0, 1 and MAX_MESSAGE_FDS fds arrive in order, each with its own fds in order', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const one = taggedMemfd(1000);
+  const many = Array.from({ length: MAX_MESSAGE_FDS }, (_, i) => taggedMemfd(i + 1));
+  const received = nextMessages(b, 4);
+  a.send(Buffer.from('none'));
+  a.send(Buffer.from('one'), [one]);
+  a.send(Buffer.from('many'), many);
+  a.send(Buffer.from('none again'));
+  assert.deepEqual(await received, [
+    { text: 'none', tags: [] },
+    { text: 'one', tags: [1000] },
+    { text: 'many', tags: many.map((_, i) => i + 1) },
+    { text: 'none again', tags: [] },
+  ]);
+  // The sender keeps its own fds.
+  assert.equal(readTag(one), 1000);
+  for (const fd of [one, ...many]) closeFd(fd);
+  a.close();
+  b.close();
+});
+
+test('fds not taken by the handler are closed; takeFds after the handler throws INVALID_OPERATION', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const fd = taggedMemfd(7);
+  const seen = new Promise<{ message: ReceivedMessage; fdCount: number }>((resolve) =>
+    b.onMessage((message) => resolve({ message, fdCount: message.fdCount })),
+  );
+  a.send(Buffer.from('x'), [fd]);
+  const { message, fdCount } = await seen;
+  assert.equal(fdCount, 1);
+  assert.equal(message.fdCount, 0);
+  assert.throws(() => message.takeFds(), (e: unknown) => isStratumError(e, 'INVALID_OPERATION'));
+  closeFd(fd);
+  a.close();
+  b.close();
+});
+
+test('peer close is reported once, cleanly, after the messages sent before it', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const messages = nextMessages(b, 2);
+  const bClosed = closed(b);
+  a.send(Buffer.from('first'));
+  a.send(Buffer.from('last'));
+  a.close();
+  a.close();
+  assert.deepEqual((await messages).map((m) => m.text), ['first', 'last']);
+  assert.equal(await bClosed, undefined);
+  assert.equal(b.closed, true);
+  assert.throws(() => b.send(Buffer.from('late')), (e: unknown) => isStratumError(e, 'DISCONNECTED'));
+  assert.throws(() => a.send(Buffer.from('late')), (e: unknown) => isStratumError(e, 'INVALID_OPERATION'));
+});
+
+test('a peer that stops reading fills the outgoing queue to its bound, then send throws LIMIT_EXCEEDED', async () => {
+  const [a, b] = SeqPacketSocket.pair({ maxOutgoingBytes: 256 * 1024 });
+  const chunk = new Uint8Array(32 * 1024);
+  let sent = 0;
+  let error: unknown;
+  try {
+    for (; sent < 1000; sent++) a.send(chunk);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(isStratumError(error, 'LIMIT_EXCEEDED'), String(error));
+  assert.match((error as Error).message, /not reading/);
+  assert.ok(a.pendingOutgoingBytes > 0 && a.pendingOutgoingBytes <= 256 * 1024);
+  // Once the peer reads, the queue drains and every accepted message arrives.
+  let count = 0;
+  const all = new Promise<void>((resolve) =>
+    b.onMessage(() => {
+      if (++count === sent) resolve();
+    }),
+  );
+  await all;
+  assert.equal(a.pendingOutgoingBytes, 0);
+  a.close();
+  b.close();
+});
+
+test('bad arguments give clear errors with the right code', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const badValue = (e: unknown) => isStratumError(e, 'BAD_VALUE');
+  assert.throws(() => a.send(new Uint8Array(0)), badValue);
+  assert.throws(() => a.send(new Uint8Array(MAX_MESSAGE_BYTES + 1)), badValue);
+  assert.throws(() => a.send('text' as unknown as Uint8Array), badValue);
+  assert.throws(() => a.send(Buffer.from('x'), [-1 as Fd]), badValue);
+  assert.throws(() => a.send(Buffer.from('x'), [Number.NaN as Fd]), badValue);
+  assert.throws(() => a.send(Buffer.from('x'), new Array<Fd>(MAX_MESSAGE_FDS + 1).fill(0 as Fd)), badValue);
+  const gone = createSharedMemory('gone', 16);
+  closeFd(gone);
+  assert.throws(() => a.send(Buffer.from('x'), [gone]), (e: unknown) => badValue(e) && /not open/.test((e as Error).message));
+  assert.throws(() => SeqPacketSocket.pair({ maxOutgoingBytes: -1 }), badValue);
+  await assert.rejects(SeqPacketSocket.connect(join(dir, 'missing.sock')), (e: unknown) => isOsError(e) && e.code === 'ENOENT');
+  await assert.rejects(SeqPacketSocket.connect('x'.repeat(200)), (e: unknown) => isOsError(e) && e.code === 'ENAMETOOLONG');
+  a.close();
+  b.close();
+});
+
+test('a server at a path: mode 0600, accepts, reports peer credentials, refuses a second bind', async () => {
+  const path = join(dir, 'server.sock');
+  let listener: SeqPacketServer | undefined;
+  const accepted = new Promise<SeqPacketSocket>((resolve) => {
+    listener = SeqPacketServer.listen(path, resolve);
+  });
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.throws(() => SeqPacketServer.listen(path, () => undefined), (e: unknown) => isOsError(e) && e.code === 'EADDRINUSE');
+  const client = await SeqPacketSocket.connect(path);
+  const server = await accepted;
+  assert.deepEqual(server.peerCredentials(), { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() });
+  const reply = nextMessages(client, 1);
+  const request = nextMessages(server, 1);
+  client.send(Buffer.from('ping'));
+  assert.equal((await request)[0]?.text, 'ping');
+  server.send(Buffer.from('pong'));
+  assert.equal((await reply)[0]?.text, 'pong');
+  client.close();
+  server.close();
+  listener?.close();
+});
+
+test('server close removes its path; a socket file with no listener (stale) is ECONNREFUSED', async () => {
+  const path = join(dir, 'stale.sock');
+  const server = SeqPacketServer.listen(path, () => undefined);
+  server.close();
+  server.close();
+  assert.throws(() => statSync(path), /ENOENT/);
+  // A crashed server leaves its file behind: bound, nobody listening.
+  const python = spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(${JSON.stringify(path)})`]);
+  assert.equal(python.status, 0, python.stderr.toString());
+  await assert.rejects(SeqPacketSocket.connect(path), (e: unknown) => isOsError(e) && e.code === 'ECONNREFUSED');
+});
