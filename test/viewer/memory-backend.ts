@@ -116,7 +116,18 @@ export class MemoryBackend implements ViewerBackend {
     return Promise.resolve();
   }
 
+  private inputWaiters: { count: number; resolve: () => void }[] = [];
+
   injectInput(event: InputEvent): void {
     this.inputs.push(event);
+    const ready = this.inputWaiters.filter((w) => this.inputs.length >= w.count);
+    this.inputWaiters = this.inputWaiters.filter((w) => this.inputs.length < w.count);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /** Resolves once `count` input events in total have arrived. */
+  waitForInputs(count: number): Promise<void> {
+    if (this.inputs.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.inputWaiters.push({ count, resolve }));
   }
 }
