@@ -1,0 +1,21 @@
+// Errors the CLI reports: a message for stderr and an exit code. Anything else that escapes a
+// command is reported the same way (StratumError messages name what was wrong already).
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Exit code of commands whose backend is not built yet (distinct from runtime failures). */
+export const EXIT_NOT_AVAILABLE = 3;
+/** Exit code when no server answers on the socket. */
+export const EXIT_NO_SERVER = 2;
+
+export function notAvailable(feature: string): CliError {
+  return new CliError(`not available yet: needs ${feature}`, EXIT_NOT_AVAILABLE);
+}
