@@ -1,0 +1,5 @@
+// The render kernels compiled for avx2 (binding.gyp gives this file its flags); chosen at run time by render.cc.
+#if defined(__x86_64__)
+#define RENDER_BAND_FUNCTION RenderBandAvx2
+#include "render_kernels.inc"
+#endif
