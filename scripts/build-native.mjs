@@ -2,7 +2,9 @@
 // next to the running node binary (never downloaded). Fails with one clear sentence when a
 // prerequisite is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +31,41 @@ const candidates = [
   join(nodeDir, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
 ].filter((p) => p && existsSync(p));
 if (candidates.length === 0) fail('node-gyp was not found (it ships with npm); reinstall npm.');
+
+// `node-gyp rebuild` wipes build/, so two builds of one checkout at once break each other:
+// take a per-checkout lock (a directory holding the owner's pid; a dead owner's lock is reclaimed).
+const lock = join(tmpdir(), `stratum-native-build-${createHash('sha1').update(root).digest('hex').slice(0, 12)}`);
+function ownerAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+const lockDeadline = Date.now() + 15 * 60 * 1000;
+for (;;) {
+  try {
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), String(process.pid));
+    process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
+    break;
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+  }
+  let owner = NaN;
+  try {
+    owner = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    // The owner has not written its pid yet.
+  }
+  if (Number.isInteger(owner) && owner > 0 && !ownerAlive(owner)) {
+    rmSync(lock, { recursive: true, force: true });
+    continue;
+  }
+  if (Date.now() > lockDeadline) fail(`another build of this checkout (pid ${owner}) has held ${lock} for 15 minutes; stop it or remove that directory.`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+}
 
 const result = spawnSync(process.execPath, [candidates[0], 'rebuild', `--nodedir=${nodeDir}`, '--jobs=max'], {
   cwd: root,
