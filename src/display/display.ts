@@ -71,7 +71,7 @@ export class HeadlessDisplay {
     this.secure = config.secure ?? true;
     this.layerStack = config.layerStack ?? 0;
     this.vsync = config.vsync ?? new SoftwareVsyncSource(this.#refreshRate);
-    if (config.vsync) this.#refreshRate = 1000 / config.vsync.period;
+    if (config.vsync && config.refreshRate === undefined) this.#refreshRate = Math.round(1e6 / config.vsync.period) / 1000;
     this.framebuffer = GraphicBuffer.allocate({
       width,
       height,

@@ -682,7 +682,8 @@ export class Flinger {
             crop: null,
             transform: 0,
             scalingMode: 0,
-            damage: null,
+            // Damage describes this buffer only: a buffer given without it changed everywhere.
+            damage: changes.surfaceDamage ?? null,
             origin: { kind: 'transaction', onRelease: sub.onRelease },
           }),
         );

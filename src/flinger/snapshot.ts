@@ -248,7 +248,6 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
       JSON.stringify([
         output.z,
         output.kind,
-        current?.buffer.id ?? 0,
         c.contentFrame,
         c.contentCrop,
         c.bufferTransform,
@@ -356,7 +355,7 @@ function geometry(layer: Layer, state: Inherited, screen: FloatRect): Geometry |
   if (footprint.isEmpty) return undefined;
   let damage = Region.EMPTY;
   if (layer.latchedThisFrame) {
-    const rects = p.surfaceDamage ?? current.damage;
+    const rects = current.damage;
     damage = rects === null || rects.length === 0 ? footprint : Region.fromRects(rects.map((r) => roundOut(mapRect(bufferToDisplay, r)))).intersect(footprint);
   }
   return { footprint, contentFrame, contentCrop: src, bufferToDisplay, bufferTransform: transformOf(bufferToDisplay), damage };

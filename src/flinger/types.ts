@@ -111,7 +111,7 @@ export interface LayerProperties {
   // optimization
   /** Where the layer has content, in layer space; null = everywhere. Pixels outside are not drawn. */
   readonly visibleRegionHint: readonly Rect[] | null;
-  /** What changed in the next buffer, in buffer pixels; null = taken from the queued frame (or all). */
+  /** What changed in the buffer given in the same transaction, in buffer pixels; null = all. Queued frames carry their own damage. */
   readonly surfaceDamage: readonly Rect[] | null;
   // flags
   readonly hidden: boolean;
