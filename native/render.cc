@@ -21,21 +21,24 @@ struct Variant {
   const char* name;
 };
 
-Variant ChooseVariant() {
+// Every variant this CPU can run, best first.
+std::vector<Variant> SupportedVariants() {
+  std::vector<Variant> out;
 #if defined(__x86_64__)
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
-    return {render::RenderBandAvx512, "avx512"};
+    out.push_back({render::RenderBandAvx512, "avx512"});
   }
-  if (__builtin_cpu_supports("avx2")) return {render::RenderBandAvx2, "avx2"};
-  return {render::RenderBandPortable, "x86-64"};
+  if (__builtin_cpu_supports("avx2")) out.push_back({render::RenderBandAvx2, "avx2"});
+  out.push_back({render::RenderBandPortable, "x86-64"});
 #else
-  return {render::RenderBandPortable, "portable"};
+  out.push_back({render::RenderBandPortable, "portable"});
 #endif
+  return out;
 }
 
 const Variant& CurrentVariant() {
-  static const Variant variant = ChooseVariant();
+  static const Variant variant = SupportedVariants().front();
   return variant;
 }
 
@@ -190,11 +193,24 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
   return true;
 }
 
+// renderExecuteSync(..., ops, variant?): inline, one band; `variant` (tests, benchmarks) picks a
+// supported kernel variant by name instead of the best one.
 Napi::Value ExecuteSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   Plan plan;
-  if (!DecodePlan(info, &plan)) return info.Env().Undefined();
-  CurrentVariant().band(plan.target, plan.ops.data(), plan.ops.size(), 0, plan.target.height);
-  return info.Env().Undefined();
+  if (!DecodePlan(info, &plan)) return env.Undefined();
+  BandFunction band = CurrentVariant().band;
+  if (info.Length() > 7 && !info[7].IsUndefined()) {
+    if (!info[7].IsString()) return ThrowArg(env, kCall, "variant must be a string");
+    const std::string wanted = info[7].As<Napi::String>().Utf8Value();
+    band = nullptr;
+    for (const Variant& v : SupportedVariants()) {
+      if (wanted == v.name) band = v.band;
+    }
+    if (band == nullptr) return ThrowArg(env, kCall, "kernel variant '" + wanted + "' is not supported on this CPU", "ENOTSUP");
+  }
+  band(plan.target, plan.ops.data(), plan.ops.size(), 0, plan.target.height);
+  return env.Undefined();
 }
 
 // One async job: N bands, each its own napi_async_work so the libuv threadpool runs them in
@@ -266,8 +282,11 @@ Napi::Value Execute(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Value KernelVariant(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), CurrentVariant().name);
+Napi::Value KernelVariants(const Napi::CallbackInfo& info) {
+  std::vector<Variant> variants = SupportedVariants();
+  Napi::Array out = Napi::Array::New(info.Env(), variants.size());
+  for (uint32_t i = 0; i < variants.size(); i++) out.Set(i, Napi::String::New(info.Env(), variants[i].name));
+  return out;
 }
 
 }  // namespace
@@ -275,7 +294,7 @@ Napi::Value KernelVariant(const Napi::CallbackInfo& info) {
 void InitRender(Napi::Env env, Napi::Object exports) {
   exports.Set("renderExecute", Napi::Function::New(env, Execute, "renderExecute"));
   exports.Set("renderExecuteSync", Napi::Function::New(env, ExecuteSync, "renderExecuteSync"));
-  exports.Set("renderKernelVariant", Napi::Function::New(env, KernelVariant, "renderKernelVariant"));
+  exports.Set("renderKernelVariants", Napi::Function::New(env, KernelVariants, "renderKernelVariants"));
 }
 
 }  // namespace stratum

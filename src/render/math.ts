@@ -37,7 +37,8 @@ export interface SourceMapping {
 // One source axis: the crop extent [c0, c1] is walked by a destination axis of `n` pixels,
 // forwards or backwards. Positions are pixel centres: c0 + (k + 0.5) * (c1 - c0) / n.
 function axis(c0: number, c1: number, n: number, reversed: boolean): { origin: number; step: number } {
-  const step = Math.round(((c1 - c0) * FIXED_ONE) / n);
+  // At least one unit, so a vanishingly thin crop still walks its axis (and the kernels can tell axes apart).
+  const step = Math.max(1, Math.round(((c1 - c0) * FIXED_ONE) / n));
   const half = (0.5 * (c1 - c0) * FIXED_ONE) / n;
   return reversed
     ? { origin: Math.round(c1 * FIXED_ONE - half), step: -step }

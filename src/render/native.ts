@@ -15,13 +15,14 @@ export interface RenderNative {
     sources: readonly ArrayBuffer[], ops: Int32Array, bands: number): Promise<void>;
   /** The same on the calling thread (tests and single-thread benchmarks). */
   renderExecuteSync(target: ArrayBuffer, offset: number, strideBytes: number, width: number, height: number,
-    sources: readonly ArrayBuffer[], ops: Int32Array): void;
-  renderKernelVariant(): KernelVariant;
+    sources: readonly ArrayBuffer[], ops: Int32Array, variant?: KernelVariant): void;
+  /** The variants this CPU can run, best (the one renderExecute uses) first. */
+  renderKernelVariants(): KernelVariant[];
 }
 
 function hasRenderFunctions(addon: object): addon is RenderNative {
   const a = addon as Partial<Record<keyof RenderNative, unknown>>;
-  return typeof a.renderExecute === 'function' && typeof a.renderExecuteSync === 'function' && typeof a.renderKernelVariant === 'function';
+  return typeof a.renderExecute === 'function' && typeof a.renderExecuteSync === 'function' && typeof a.renderKernelVariants === 'function';
 }
 
 export function renderNative(): RenderNative {

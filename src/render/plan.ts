@@ -113,6 +113,10 @@ function checkedImage(what: string, image: ImageMemory): ImageMemory {
   const length = image.buffer.byteLength;
   const needed = image.offset + image.strideBytes * (image.height - 1) + image.width * bpp;
   if (image.strideBytes < image.width * bpp) bad(`${what}: row pitch ${image.strideBytes} bytes is shorter than a row`);
+  if (bpp === 4 && image.offset % 4 !== 0) bad(`${what}: 4-byte pixels must start at a multiple of 4 bytes, got offset ${image.offset}`);
+  if (image.format === PixelFormat.NV12 && image.strideBytes < 2 * Math.ceil(image.width / 2)) {
+    bad(`${what}: NV12 row pitch ${image.strideBytes} is shorter than a CbCr row (${2 * Math.ceil(image.width / 2)} bytes)`);
+  }
   if (needed > length) bad(`${what}: ${image.width}x${image.height} ${formatName(image.format)} needs ${needed} bytes, memory holds ${length}`);
   if (image.format === PixelFormat.NV12) {
     const chromaNeeded = image.chromaOffset + image.strideBytes * (Math.ceil(image.height / 2) - 1) + 2 * Math.ceil(image.width / 2);

@@ -23,9 +23,9 @@ export class Renderer {
     this.threads = threads;
   }
 
-  /** The kernel variant chosen for this CPU at load time. */
-  get kernelVariant(): KernelVariant {
-    return renderNative().renderKernelVariant();
+  /** The kernel variants this CPU can run; compose uses the first (fastest). */
+  static kernelVariants(): KernelVariant[] {
+    return renderNative().renderKernelVariants();
   }
 
   /**
@@ -45,13 +45,16 @@ export class Renderer {
     return stats(plan, bands, started);
   }
 
-  /** The same as compose, on the calling thread in one band: for tests and single-thread benchmarks. */
-  composeSync(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats {
+  /**
+   * The same as compose, on the calling thread in one band: for tests and single-thread
+   * benchmarks. `variant` runs a slower kernel variant than the best (it must be supported).
+   */
+  composeSync(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[], variant?: KernelVariant): RenderStats {
     const started = performance.now();
     const plan = buildPlan(target, layers, clip);
     if (plan.opCount > 0) {
       const t = plan.target;
-      renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops);
+      renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, variant);
     }
     return stats(plan, 1, started);
   }

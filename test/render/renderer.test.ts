@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import fc from 'fast-check';
+
+import { PixelFormat } from '../../src/buffer/format.js';
+import { GraphicBuffer } from '../../src/buffer/graphic-buffer.js';
+import { Transform } from '../../src/buffer/transform.js';
+import { Usage } from '../../src/buffer/usage.js';
+import { isStratumError } from '../../src/os/status.js';
+import type { Rect } from '../../src/region/rect.js';
+import { Renderer } from '../../src/render/index.js';
+import type { BufferLayer, KernelVariant, PixelMemory, RenderLayer } from '../../src/render/index.js';
+import { referenceCompose } from './reference.js';
+
+const BYTES_PER_PIXEL: Record<number, number> = { 1: 4, 2: 4, 3: 4, 4: 4, 5: 2, 7: 1 };
+const SOURCE_FORMATS = [
+  PixelFormat.RGBA_8888, PixelFormat.RGBX_8888, PixelFormat.BGRA_8888, PixelFormat.BGRX_8888, PixelFormat.RGB_565, PixelFormat.NV12,
+] as const;
+
+interface Target extends PixelMemory {
+  readonly bytes: Uint8Array;
+}
+
+function makeTarget(width: number, height: number, stride: number, fill: (i: number) => number): Target {
+  const bytes = new Uint8Array(stride * 4 * height);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = fill(i);
+  return { bytes, width, height, stride, format: PixelFormat.RGBA_8888 };
+}
+
+function memorySize(format: number, stride: number, height: number): number {
+  const rowBytes = stride * BYTES_PER_PIXEL[format]!;
+  return format === PixelFormat.NV12 ? rowBytes * height + rowBytes * Math.ceil(height / 2) : rowBytes * height;
+}
+
+/** Renders with the kernels and with the reference from the same start; returns both images. */
+function both(renderer: Renderer, target: Target, layers: readonly RenderLayer[], clip?: readonly Rect[], variant?: KernelVariant): [Uint8Array, Uint8Array] {
+  const expected = { bytes: new Uint8Array(target.bytes), width: target.width, height: target.height, strideBytes: target.stride * 4 };
+  referenceCompose(expected, layers, clip);
+  renderer.composeSync(target, layers, clip, variant);
+  return [target.bytes, expected.bytes];
+}
+
+const rectArb = (w: number, h: number): fc.Arbitrary<Rect> =>
+  fc.tuple(fc.integer({ min: -4, max: w + 4 }), fc.integer({ min: -4, max: h + 4 }), fc.integer({ min: 0, max: w + 6 }), fc.integer({ min: 0, max: h + 6 }))
+    .map(([left, top, dw, dh]) => ({ left, top, right: left + dw, bottom: top + dh }));
+
+const colorArb = fc.integer({ min: 0, max: 255 }).chain((a) =>
+  fc.record({ r: fc.integer({ min: 0, max: a }), g: fc.integer({ min: 0, max: a }), b: fc.integer({ min: 0, max: a }), a: fc.constant(a) }));
+
+const alphaArb = fc.oneof(fc.constant(1), fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true }));
+
+const sourceArb = fc
+  .record({
+    format: fc.constantFrom(...SOURCE_FORMATS),
+    width: fc.integer({ min: 1, max: 11 }),
+    height: fc.integer({ min: 1, max: 11 }),
+    pad: fc.integer({ min: 0, max: 3 }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  })
+  .map(({ format, width, height, pad, seed }): PixelMemory => {
+    const stride = width + pad + (format === PixelFormat.NV12 ? width & 1 : 0);
+    const bytes = new Uint8Array(memorySize(format, stride, height));
+    let s = seed;
+    for (let i = 0; i < bytes.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      bytes[i] = s >>> 24;
+    }
+    return { bytes, width, height, stride, format };
+  });
+
+function cropArb(width: number, height: number): fc.Arbitrary<{ left: number; top: number; right: number; bottom: number } | undefined> {
+  const edge = (max: number): fc.Arbitrary<[number, number]> =>
+    fc.tuple(fc.double({ min: 0, max, noNaN: true }), fc.double({ min: 0, max, noNaN: true }))
+      .map(([a, b]): [number, number] => (a < b ? [a, b] : a > b ? [b, a] : [0, max]));
+  return fc.option(fc.tuple(edge(width), edge(height)).map(([[left, right], [top, bottom]]) => ({ left, top, right, bottom })), { nil: undefined });
+}
+
+const layerArb = (w: number, h: number): fc.Arbitrary<RenderLayer> =>
+  fc.oneof(
+    { weight: 5, arbitrary: sourceArb.chain((source) =>
+      fc.record({
+        kind: fc.constant('buffer' as const),
+        source: fc.constant(source),
+        crop: cropArb(source.width, source.height),
+        dst: rectArb(w, h),
+        transform: fc.constantFrom(...Object.values(Transform)),
+        filter: fc.constantFrom('nearest' as const, 'bilinear' as const),
+        blend: fc.constantFrom('none' as const, 'premultiplied' as const, 'coverage' as const),
+        planeAlpha: alphaArb,
+        clip: fc.option(fc.array(rectArb(w, h), { maxLength: 3 }), { nil: undefined }),
+        yuv: source.format === PixelFormat.NV12
+          ? fc.record({ matrix: fc.constantFrom('bt601' as const, 'bt709' as const), range: fc.constantFrom('limited' as const, 'full' as const) })
+          : fc.constant(undefined),
+      }, { requiredKeys: ['kind', 'source', 'dst'] })) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('color' as const), color: colorArb, planeAlpha: alphaArb, dst: rectArb(w, h),
+      clip: fc.option(fc.array(rectArb(w, h), { maxLength: 3 }), { nil: undefined }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const), color: fc.option(colorArb, { nil: undefined }), dst: rectArb(w, h) }) },
+  );
+
+const sceneArb = fc
+  .record({ width: fc.integer({ min: 1, max: 23 }), height: fc.integer({ min: 1, max: 19 }), pad: fc.integer({ min: 0, max: 3 }) })
+  .chain(({ width, height, pad }) =>
+    fc.record({
+      width: fc.constant(width),
+      height: fc.constant(height),
+      stride: fc.constant(width + pad),
+      seed: fc.integer({ min: 0, max: 255 }),
+      layers: fc.array(layerArb(width, height), { minLength: 1, maxLength: 4 }),
+      clip: fc.option(fc.array(rectArb(width, height), { maxLength: 3 }), { nil: undefined }),
+    }));
+
+for (const variant of Renderer.kernelVariants()) {
+  test(`random plans give byte-identical output from the ${variant} kernels and the reference renderer`, () => {
+    const renderer = new Renderer({ threads: 1 });
+    fc.assert(
+      fc.property(sceneArb, ({ width, height, stride, seed, layers, clip }) => {
+        const target = makeTarget(width, height, stride, (i) => (i * 31 + seed) & 255);
+        const [actual, expected] = both(renderer, target, layers, clip, variant);
+        assert.deepEqual(actual, expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+}
+
+test('bands on the threadpool give the same bytes as one band', async () => {
+  const renderer = new Renderer({ threads: 4 });
+  const W = 37, H = 150;
+  const source = makeTarget(29, 41, 30, (i) => (i * 7) & 255);
+  const layers: RenderLayer[] = [
+    { kind: 'clear', color: { r: 10, g: 20, b: 30, a: 255 }, dst: { left: 0, top: 0, right: W, bottom: H } },
+    { kind: 'buffer', source, dst: { left: -3, top: 5, right: 35, bottom: 140 }, transform: Transform.ROT_90, filter: 'bilinear', planeAlpha: 0.7 },
+    { kind: 'buffer', source, crop: { left: 1.25, top: 2.5, right: 20, bottom: 40.75 }, dst: { left: 4, top: 0, right: 30, bottom: 150 }, blend: 'coverage', filter: 'bilinear' },
+    { kind: 'color', color: { r: 0, g: 0, b: 0, a: 128 }, dst: { left: 0, top: 60, right: W, bottom: 90 } },
+  ];
+  const target = makeTarget(W, H, W + 5, () => 0);
+  const expected = { bytes: new Uint8Array(target.bytes), width: W, height: H, strideBytes: (W + 5) * 4 };
+  referenceCompose(expected, layers);
+  const stats = await renderer.compose(target, layers);
+  assert.equal(stats.bands, 4);
+  assert.equal(stats.layersDrawn, 4);
+  assert.deepEqual(target.bytes, expected.bytes);
+});
+
+test('edge cases: 1x1 buffers, odd widths, wide strides, crops at edges, clips outside, zero alpha', () => {
+  const renderer = new Renderer({ threads: 1 });
+  const one = makeTarget(1, 1, 1, () => 200);
+  const src1 = makeTarget(1, 1, 1, (i) => [40, 50, 60, 128][i]!);
+  const [a, b] = both(renderer, one, [{ kind: 'buffer', source: src1, dst: { left: 0, top: 0, right: 1, bottom: 1 }, filter: 'bilinear' }]);
+  assert.deepEqual(a, b);
+  // 40 + 200 * 127 / 255 = 40 + 100 (pixman rounding) in every colour channel; alpha 128 + 100.
+  assert.deepEqual([...a], [140, 150, 160, 228]);
+
+  const odd = makeTarget(7, 5, 13, (i) => i & 255);
+  const src = makeTarget(5, 3, 9, (i) => (i * 13) & 255);
+  const layers: RenderLayer[] = [
+    { kind: 'buffer', source: src, crop: { left: 0, top: 0, right: 5, bottom: 3 }, dst: { left: 0, top: 0, right: 7, bottom: 5 }, transform: Transform.ROT_270, filter: 'bilinear' },
+    { kind: 'buffer', source: src, crop: { left: 4.5, top: 2.5, right: 5, bottom: 3 }, dst: { left: 2, top: 1, right: 6, bottom: 4 } },
+    { kind: 'color', color: { r: 9, g: 9, b: 9, a: 9 }, planeAlpha: 0, dst: { left: 0, top: 0, right: 7, bottom: 5 } },
+    { kind: 'clear', dst: { left: 0, top: 0, right: 7, bottom: 5 }, clip: [{ left: 100, top: 100, right: 200, bottom: 200 }] },
+  ];
+  const before = new Uint8Array(odd.bytes);
+  const [c, d] = both(renderer, odd, layers, [{ left: -50, top: -50, right: 3, bottom: 50 }, { left: 1, top: 2, right: 6, bottom: 3 }]);
+  assert.deepEqual(c, d);
+  assert.notDeepEqual(c, before, 'the scene drew something');
+  // Bytes in the row padding are never touched.
+  for (let y = 0; y < 5; y++) assert.deepEqual(c.subarray(y * 52 + 28, y * 52 + 52), before.subarray(y * 52 + 28, y * 52 + 52));
+});
+
+test('NV12: BT.601 limited maps black and white to 0 and 255, BT.709 full keeps grey neutral', () => {
+  const renderer = new Renderer({ threads: 1 });
+  const nv12 = (y: number, u: number, v: number): PixelMemory => ({
+    bytes: new Uint8Array([y, y, y, y, u, v, u, v]), width: 2, height: 2, stride: 2, format: PixelFormat.NV12, chromaOffset: 4,
+  });
+  const draw = (source: PixelMemory, yuv?: BufferLayer['yuv']): number[] => {
+    const target = makeTarget(1, 1, 1, () => 0);
+    renderer.composeSync(target, [{ kind: 'buffer', source, dst: { left: 0, top: 0, right: 1, bottom: 1 }, ...(yuv ? { yuv } : {}) }]);
+    return [...target.bytes];
+  };
+  assert.deepEqual(draw(nv12(16, 128, 128)), [0, 0, 0, 255]);
+  assert.deepEqual(draw(nv12(235, 128, 128)), [255, 255, 255, 255]);
+  assert.deepEqual(draw(nv12(100, 128, 128), { matrix: 'bt709', range: 'full' }), [100, 100, 100, 255]);
+  // Pure red in BT.601 limited range (Y=81, Cb=90, Cr=240) comes back as red.
+  const red = draw(nv12(81, 90, 240));
+  assert.ok(red[0]! >= 254 && red[1]! <= 1 && red[2]! <= 1, `red came back as ${red.join(',')}`);
+});
+
+test('GraphicBuffers are read and written in place, zero copy', () => {
+  const renderer = new Renderer({ threads: 1 });
+  const target = GraphicBuffer.allocate({ width: 17, height: 9, format: PixelFormat.RGBA_8888, usage: Usage.CPU_READ_OFTEN | Usage.CPU_WRITE_OFTEN });
+  const source = GraphicBuffer.allocate({ width: 5, height: 6, format: PixelFormat.BGRX_8888, usage: Usage.CPU_READ_OFTEN | Usage.CPU_WRITE_OFTEN });
+  try {
+    source.bytes().fill(0x40);
+    const layers: RenderLayer[] = [{ kind: 'buffer', source, dst: { left: 1, top: 1, right: 16, bottom: 8 }, transform: Transform.FLIP_V_ROT_90, filter: 'bilinear' }];
+    const stride = target.layout.planes[0]!.bytesPerRow;
+    const expected = { bytes: new Uint8Array(target.bytes()), width: 17, height: 9, strideBytes: stride };
+    referenceCompose(expected, layers);
+    renderer.composeSync(target, layers);
+    assert.deepEqual(target.bytes(), expected.bytes);
+    assert.deepEqual([...target.bytes().subarray(stride + 4, stride + 8)], [0x40, 0x40, 0x40, 255]);
+  } finally {
+    target.dispose();
+    source.dispose();
+  }
+});
+
+test('bad plans are refused with a StratumError that names the problem', () => {
+  const renderer = new Renderer({ threads: 1 });
+  const target = makeTarget(4, 4, 4, () => 0);
+  const source = makeTarget(2, 2, 2, () => 0);
+  const dst = { left: 0, top: 0, right: 4, bottom: 4 };
+  const refuses = (layers: unknown, pattern: RegExp, t: unknown = target): void =>
+    assert.throws(() => renderer.composeSync(t as Target, layers as RenderLayer[]), (e: unknown) => isStratumError(e, 'BAD_VALUE') && pattern.test(e.message));
+  refuses([{ kind: 'buffer', source, dst, crop: { left: 0, top: 0, right: 3, bottom: 2 } }], /crop .* inside the 2x2 buffer/);
+  refuses([{ kind: 'buffer', source, dst, crop: { left: 0, top: 0, right: Number.NaN, bottom: 2 } }], /crop.right must be a finite number/);
+  refuses([{ kind: 'buffer', source: { ...source, bytes: new Uint8Array(15) }, dst }], /needs 16 bytes, memory holds 15/);
+  refuses([{ kind: 'buffer', source: { ...source, stride: 1 }, dst }], /stride must be an integer in 2\.\./);
+  refuses([{ kind: 'buffer', source, dst, transform: 9 }], /transform must be one of 0\.\.7/);
+  refuses([{ kind: 'buffer', source, dst, planeAlpha: 1.5 }], /planeAlpha must be a number in 0\.\.1/);
+  refuses([{ kind: 'buffer', source, dst, blend: 'add' }], /blend must be/);
+  refuses([{ kind: 'buffer', source: target, dst }], /target's own memory/);
+  refuses([{ kind: 'buffer', source: { ...source, format: PixelFormat.RGB_888 }, dst }], /cannot read RGB_888/);
+  refuses([{ kind: 'color', color: { r: 200, g: 0, b: 0, a: 100 }, dst }], /color.r must be an integer in 0\.\.100/);
+  refuses([{ kind: 'shadow', dst }], /kind must be/);
+  refuses([{ kind: 'clear', dst: { left: 0.5, top: 0, right: 1, bottom: 1 } }], /dst.left must be an integer/);
+  refuses([], /target must be RGBA_8888/, { ...source, format: PixelFormat.BGRA_8888 });
+  assert.throws(() => new Renderer({ threads: 0 }), /threads must be an integer in 1\.\.64/);
+});
