@@ -414,7 +414,10 @@ export class QueueCore {
     this.#frameCounter += 1;
     const frameNumber = this.#frameCounter;
     const presentTime = desiredPresentTime ?? timestamp ?? monotonicNow();
-    let item: QueuedItem = {
+    const last = this.#queue[this.#queue.length - 1];
+    // Mailbox: the new frame takes the waiting one's place; the waiting one's area must be redrawn too.
+    const replaced = last?.droppable === true;
+    const item: QueuedItem = {
       slot: slot.index,
       frameNumber,
       fence,
@@ -422,7 +425,7 @@ export class QueueCore {
       desiredPresentTime,
       presentTime,
       isAutoTimestamp: desiredPresentTime === undefined && timestamp === undefined,
-      damage,
+      damage: replaced ? mergeDamage(last.damage, damage, whole) : damage,
       crop,
       transform,
       scalingMode,
@@ -433,16 +436,10 @@ export class QueueCore {
     if (isShared) slot.sharedDequeues -= 1;
     else slot.state = SlotState.QUEUED;
     this.#bufferHasBeenQueued = true;
-
-    let replaced = false;
-    const last = this.#queue[this.#queue.length - 1];
-    if (last?.droppable) {
-      // Mailbox: the new frame takes the waiting one's place; its area must be redrawn too.
-      item = { ...item, damage: mergeDamage(last.damage, item.damage, whole) };
+    if (replaced) {
       this.#queue[this.#queue.length - 1] = item;
       const lastSlot = this.#slots[last.slot];
       if (lastSlot && lastSlot !== slot && lastSlot.state === SlotState.QUEUED) this.#toFree(lastSlot, NO_FENCE);
-      replaced = true;
     } else {
       this.#queue.push(item);
     }
@@ -647,7 +644,10 @@ export class QueueCore {
     const bufferIsNew = !slot.acquireCalled;
     slot.acquireCalled = true;
     const frame: AcquiredFrame = {
-      ...frameInfo(item),
+      slot: item.slot,
+      frameNumber: item.frameNumber,
+      presentTime: item.presentTime,
+      isAutoTimestamp: item.isAutoTimestamp,
       buffer,
       bufferIsNew,
       fence: item.fence,
