@@ -1,0 +1,6 @@
+export * from './fields.js';
+export * from './limits.js';
+export * from './schema.js';
+export * from './codec.js';
+export * from './version.js';
+export * from './time.js';

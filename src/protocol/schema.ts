@@ -1,0 +1,332 @@
+// THE schema: every request, reply and event of the Stratum protocol with its wire type and typed
+// fields. The codec, the TypeScript message types and docs/protocol.md are all derived from it.
+// Times on the wire are f64 milliseconds of CLOCK_MONOTONIC (process.hrtime), which every process
+// on the machine shares; see time.ts.
+import { array, bool, f32, f64, fd, i32, optional, string, struct, u16, u32, u64, u8 } from './fields.js';
+import type { Fields } from './fields.js';
+import {
+  MAX_DAMAGE_RECTS,
+  MAX_DISPLAYS,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_LAYER_CHANGES_PER_TRANSACTION,
+  MAX_NAME_BYTES,
+  MAX_SURFACE_STATS,
+} from './limits.js';
+
+// ---- shared structs -------------------------------------------------------------------------
+
+/** Half-open integer rectangle, as src/region/rect.ts. */
+export const rectField = struct('Rect', { left: i32, top: i32, right: i32, bottom: i32 });
+
+/** A buffer handed to the producer: its descriptor and its memfd (sent once per slot). */
+export const bufferHandleField = struct('BufferHandle', {
+  id: u64,
+  width: u32,
+  height: u32,
+  format: u32,
+  usage: u32,
+  /** Row pitch in pixels of the first plane. */
+  stride: u32,
+  size: u32,
+  fd,
+});
+
+export const displayInfoField = struct('DisplayInfo', {
+  id: u32,
+  name: string(MAX_NAME_BYTES),
+  /** 0 internal, 1 external, 2 virtual. */
+  kind: u8,
+  width: u32,
+  height: u32,
+  refreshRate: f32,
+  /** Dots per inch. */
+  density: f32,
+  layerStack: u32,
+  /** 0, 90, 180 or 270. */
+  rotation: u16,
+});
+
+/**
+ * One layer's changes inside a transaction: `surface` names the layer (a surface id of this client),
+ * every other field is optional and present only when it changes.
+ */
+export const layerChangeField = struct('LayerChange', {
+  surface: u32,
+  position: optional(struct('Position', { x: f32, y: f32 })),
+  matrix: optional(struct('Matrix', { dsdx: f32, dtdx: f32, dtdy: f32, dsdy: f32 })),
+  z: optional(i32),
+  /** z among the siblings of another layer of this client (`relativeTo`, a surface id). */
+  relativeZ: optional(struct('RelativeZ', { relativeTo: u32, z: i32 })),
+  layerStack: optional(u32),
+  /** New parent surface id; 0 detaches the layer (offscreen: not displayed). */
+  parent: optional(u32),
+  /** In layer space; an empty rectangle removes the crop. */
+  crop: optional(rectField),
+  /** Source rectangle in the buffer; an empty rectangle means the whole buffer. */
+  bufferCrop: optional(rectField),
+  /** Transform 0..7 (flips and rotations). */
+  bufferTransform: optional(u8),
+  transformToDisplayInverse: optional(bool),
+  /** ScalingMode 0..3. */
+  scalingMode: optional(u8),
+  /** Where the buffer is shown, in parent space (converted to scale + position). */
+  destinationFrame: optional(rectField),
+  alpha: optional(f32),
+  /** Fill of a color layer, components 0..1. */
+  color: optional(struct('Color', { r: f32, g: f32, b: f32, a: f32 })),
+  /** Flag bits LayerFlag.*, applied where `mask` has a bit. */
+  flags: optional(struct('FlagChange', { flags: u32, mask: u32 })),
+  /** Areas known to be transparent (an occlusion hint). */
+  transparentRegion: optional(array(rectField, MAX_DAMAGE_RECTS)),
+  /** Changed areas of the layer's content in buffer space; empty = everything. */
+  surfaceDamage: optional(array(rectField, MAX_DAMAGE_RECTS)),
+  cornerRadius: optional(f32),
+  /** A dequeued slot of this surface's queue, queued as part of the transaction (shown atomically with it). */
+  buffer: optional(struct('SetBuffer', { slot: u8 })),
+});
+
+export const surfaceStatsField = struct('SurfaceStats', {
+  surface: u32,
+  /** Frame number of the buffer this transaction latched on the surface (0 if none). */
+  frameNumber: u64,
+  /** When that buffer's acquire fence signalled; -1 if no buffer. */
+  acquireTime: f64,
+  /** When the previously shown buffer was released; -1 if it is not yet released. */
+  previousReleaseTime: f64,
+});
+
+// ---- messages -------------------------------------------------------------------------------
+
+interface RequestSpec {
+  readonly type: number;
+  readonly doc: string;
+  /** Whether the header's object id names a surface of the client (else it must be 0). */
+  readonly target: 'connection' | 'surface';
+  readonly fields: Fields;
+  /** Reply fields; null for one-way requests. The reply's wire type is 0x8000 | type. */
+  readonly reply: Fields | null;
+}
+
+interface EventSpec {
+  readonly type: number;
+  readonly doc: string;
+  readonly target: 'connection' | 'surface';
+  readonly fields: Fields;
+}
+
+export const REPLY_BIT = 0x8000;
+export const ERROR_REPLY_TYPE = 0xffff;
+
+/** Requests, client -> server. Types 0x0001..0x3fff. */
+export const requests = {
+  hello: {
+    type: 0x0001,
+    doc: 'First message of every connection. A different major version is refused with VERSION_MISMATCH naming both versions, then the connection closes.',
+    target: 'connection',
+    fields: { major: u16, minor: u16, clientName: string(MAX_NAME_BYTES) },
+    reply: {
+      major: u16,
+      minor: u16,
+      serverName: string(MAX_NAME_BYTES),
+      /** The server's limits (same order as docs/protocol.md). */
+      maxMessageBytes: u32,
+      maxObjects: u32,
+      maxBufferBytes: u64,
+      maxPendingRequests: u32,
+    },
+  },
+  disconnect: {
+    type: 0x0002,
+    doc: 'Orderly goodbye; the server releases everything of the client and closes. One-way.',
+    target: 'connection',
+    fields: {},
+    reply: null,
+  },
+  sync: {
+    type: 0x0003,
+    doc: 'Answers once every earlier request of this client has been handled (a barrier).',
+    target: 'connection',
+    fields: {},
+    reply: {},
+  },
+  listDisplays: {
+    type: 0x0010,
+    doc: 'Every display the server drives.',
+    target: 'connection',
+    fields: {},
+    reply: { displays: array(displayInfoField, MAX_DISPLAYS) },
+  },
+  getDisplayInfo: {
+    type: 0x0011,
+    doc: 'One display; NAME_NOT_FOUND for an unknown id.',
+    target: 'connection',
+    fields: { display: u32 },
+    reply: { info: displayInfoField },
+  },
+  createSurface: {
+    type: 0x0020,
+    doc: 'Creates a layer (kind 0 buffer, 1 color, 2 container) and, for buffer layers, its BufferQueue whose consumer is the server. Returns the new surface id, valid on this connection only.',
+    target: 'connection',
+    fields: {
+      name: string(MAX_NAME_BYTES),
+      width: u32,
+      height: u32,
+      format: u32,
+      /** 0 buffer, 1 color, 2 container. */
+      kind: u8,
+      /** Parent surface id; absent = a root layer on the display's layer stack. */
+      parent: optional(u32),
+      /** LayerFlag.* bits set at creation. */
+      flags: u32,
+    },
+    reply: { surface: u32, layerId: u32 },
+  },
+  destroySurface: {
+    type: 0x0021,
+    doc: 'Removes the layer (it leaves the screen on the next frame) and frees its queue and buffers.',
+    target: 'surface',
+    fields: {},
+    reply: {},
+  },
+  dequeueBuffer: {
+    type: 0x0030,
+    doc: 'Takes a free slot. The buffer (descriptor + fd) is attached only when the client has not seen this slot\'s buffer: first use, reallocation, or after a release-all.',
+    target: 'surface',
+    fields: { width: u32, height: u32, format: u32, usage: u32 },
+    reply: {
+      slot: u8,
+      needsReallocation: bool,
+      releaseAllBuffers: bool,
+      bufferAge: u32,
+      buffer: optional(bufferHandleField),
+    },
+  },
+  queueBuffer: {
+    type: 0x0031,
+    doc: 'Queues a dequeued slot for the compositor with its frame metadata.',
+    target: 'surface',
+    fields: {
+      slot: u8,
+      /** When the content was produced; absent = now (auto timestamp). */
+      timestamp: optional(f64),
+      desiredPresentTime: optional(f64),
+      crop: optional(rectField),
+      transform: u8,
+      scalingMode: u8,
+      damage: array(rectField, MAX_DAMAGE_RECTS),
+    },
+    reply: { frameNumber: u64, bufferReplaced: bool, pendingFrames: u32, width: u32, height: u32, transformHint: u8 },
+  },
+  cancelBuffer: {
+    type: 0x0032,
+    doc: 'Returns a dequeued slot unused.',
+    target: 'surface',
+    fields: { slot: u8 },
+    reply: {},
+  },
+  setProducerOptions: {
+    type: 0x0033,
+    doc: 'BufferQueue producer options: whenFull 0 wait / 1 fail (WOULD_BLOCK) / 2 take-oldest-queued, mailbox (async) mode, counts, dequeue timeout (ms, -1 forever).',
+    target: 'surface',
+    fields: {
+      whenFull: optional(u8),
+      mailbox: optional(bool),
+      queueSize: optional(u8),
+      maxDequeued: optional(u8),
+      dequeueTimeoutMs: optional(i32),
+    },
+    reply: {},
+  },
+  applyTransaction: {
+    type: 0x0040,
+    doc: 'An atomic batch of layer changes, applied together on a VSync once its desired present time has come. Callback ids come back in transactionCommitted / transactionCompleted events.',
+    target: 'connection',
+    fields: {
+      changes: array(layerChangeField, MAX_LAYER_CHANGES_PER_TRANSACTION),
+      desiredPresentTime: optional(f64),
+      commitCallbackId: optional(u32),
+      completeCallbackId: optional(u32),
+    },
+    reply: {},
+  },
+  dump: {
+    type: 0x0050,
+    doc: 'The compositor\'s state as text (format 0) or JSON (format 1), written to a memfd whose fd is attached (large dumps never hit the message size limit).',
+    target: 'connection',
+    fields: { format: u8 },
+    reply: { size: u32, fd },
+  },
+  screencap: {
+    type: 0x0051,
+    doc: 'Captures a display into a new RGBA_8888 buffer whose handle is attached; the pixels never cross the socket.',
+    target: 'connection',
+    fields: { display: u32 },
+    reply: { buffer: bufferHandleField },
+  },
+} as const satisfies Record<string, RequestSpec>;
+
+/** Events, server -> client (serial 0). Types 0x4000..0x7fff. */
+export const events = {
+  protocolError: {
+    type: 0x4001,
+    doc: 'The client sent a malformed message; the server closes the connection right after this event.',
+    target: 'connection',
+    fields: { code: u16, message: string(MAX_ERROR_MESSAGE_BYTES) },
+  },
+  bufferReleased: {
+    type: 0x4010,
+    doc: 'The compositor released a slot of the surface named by the object id: it can be dequeued again.',
+    target: 'surface',
+    fields: { slot: u8, frameNumber: u64 },
+  },
+  transactionCommitted: {
+    type: 0x4020,
+    doc: 'A transaction with a commit callback was applied (latched); always before its completion.',
+    target: 'connection',
+    fields: { callbackId: u32, latchTime: f64 },
+  },
+  transactionCompleted: {
+    type: 0x4021,
+    doc: 'A transaction with a complete callback was presented. Destroyed layers are left out of the stats; the event still comes.',
+    target: 'connection',
+    fields: { callbackId: u32, latchTime: f64, presentTime: f64, surfaces: array(surfaceStatsField, MAX_SURFACE_STATS) },
+  },
+} as const satisfies Record<string, EventSpec>;
+
+/** Wire type ranges kept for later protocol additions (minor versions). */
+export const RESERVED_TYPE_RANGES = [
+  { from: 0x0100, to: 0x01ff, purpose: 'requests: VSync / Choreographer (request next vsync, vsync rate)' },
+  { from: 0x0200, to: 0x02ff, purpose: 'requests: displays (virtual displays, projection, power)' },
+  { from: 0x0300, to: 0x03ff, purpose: 'requests: windows (window manager)' },
+  { from: 0x0400, to: 0x04ff, purpose: 'requests: input (focus, injection)' },
+  { from: 0x4100, to: 0x41ff, purpose: 'events: VSync' },
+  { from: 0x4200, to: 0x42ff, purpose: 'events: display hotplug and changes' },
+  { from: 0x4300, to: 0x43ff, purpose: 'events: windows' },
+  { from: 0x4400, to: 0x44ff, purpose: 'events: input' },
+] as const;
+
+/** The error reply (wire type 0xffff): a request failed; its serial names the request. */
+export const errorReplyFields = { code: u16, message: string(MAX_ERROR_MESSAGE_BYTES) } as const;
+
+/** Layer flag bits (createSurface.flags, LayerChange.flags). */
+export const LayerFlag = {
+  HIDDEN: 0x01,
+  OPAQUE: 0x02,
+  SKIP_SCREENSHOT: 0x40,
+  SECURE: 0x80,
+  /** Buffer content is not premultiplied by alpha (COVERAGE blending). */
+  NON_PREMULTIPLIED: 0x100,
+} as const;
+export const ALL_LAYER_FLAGS = Object.values(LayerFlag).reduce((a, b) => a | b, 0);
+
+export const SurfaceKind = { BUFFER: 0, COLOR: 1, CONTAINER: 2 } as const;
+export type SurfaceKind = (typeof SurfaceKind)[keyof typeof SurfaceKind];
+
+export const DisplayKind = { INTERNAL: 0, EXTERNAL: 1, VIRTUAL: 2 } as const;
+
+export const WhenFullCode = { wait: 0, fail: 1, 'take-oldest-queued': 2 } as const;
+
+export type Requests = typeof requests;
+export type Events = typeof events;
+export type RequestName = keyof Requests;
+export type EventName = keyof Events;
