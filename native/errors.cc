@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace stratum {
@@ -33,13 +34,17 @@ bool ReadInt(const Napi::CallbackInfo& info, size_t index, const char* call, con
   }
   double value = info[index].As<Napi::Number>().DoubleValue();
   if (!std::isfinite(value) || std::floor(value) != value) {
-    ThrowArg(env, call, std::string(name) + " must be an integer, got " + std::to_string(value));
+    char got[32];
+    snprintf(got, sizeof(got), "%.17g", value);
+    ThrowArg(env, call, std::string(name) + " must be an integer, got " + got);
     return false;
   }
   if (value < static_cast<double>(min) || value > static_cast<double>(max)) {
+    // Format the double itself: casting an out-of-range double to int64_t is undefined.
+    char got[32];
+    snprintf(got, sizeof(got), "%.17g", value);
     ThrowArg(env, call,
-             std::string(name) + " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
-                 std::to_string(static_cast<int64_t>(value)));
+             std::string(name) + " out of range [" + std::to_string(min) + ", " + std::to_string(max) + "], got " + got);
     return false;
   }
   *out = static_cast<int64_t>(value);

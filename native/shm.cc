@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <cerrno>
 #include <string>
 #include <unordered_map>
@@ -24,11 +25,14 @@ struct Mapping {
 };
 
 // Live mappings by address, so unmap() can find the record of an ArrayBuffer it is handed.
+// Guarded by mappings_mutex: worker threads map and unmap too.
 std::unordered_map<void*, Mapping*> live_mappings;
+std::mutex mappings_mutex;
 std::atomic<int64_t> mapped_bytes{0};
 std::atomic<int64_t> mapping_count{0};
 
 void ReleaseMapping(Mapping* m) {
+  std::lock_guard<std::mutex> lock(mappings_mutex);
   if (!m->mapped) return;
   munmap(m->addr, m->length);
   m->mapped = false;
@@ -117,7 +121,10 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   void* addr = mmap(nullptr, static_cast<size_t>(size), prot, MAP_SHARED, fd, 0);
   if (addr == MAP_FAILED) return ThrowErrno(env, "mmap", "fd=" + std::to_string(fd), errno);
   Mapping* m = new Mapping{addr, static_cast<size_t>(size), true};
-  live_mappings[addr] = m;
+  {
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    live_mappings[addr] = m;
+  }
   mapped_bytes += size;
   mapping_count += 1;
   return Napi::ArrayBuffer::New(env, addr, m->length, FinalizeMapping, m);
@@ -129,10 +136,13 @@ Napi::Value Unmap(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsArrayBuffer()) return ThrowArg(env, "unmap", "argument must be an ArrayBuffer");
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
   void* data = ab.Data();
-  auto it = live_mappings.find(data);
-  if (data == nullptr || it == live_mappings.end() || it->second->length != ab.ByteLength())
-    return ThrowArg(env, "unmap", "ArrayBuffer is not a live mapping made by mmap");
-  Mapping* m = it->second;
+  Mapping* m = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    auto it = live_mappings.find(data);
+    if (data != nullptr && it != live_mappings.end() && it->second->length == ab.ByteLength()) m = it->second;
+  }
+  if (m == nullptr) return ThrowArg(env, "unmap", "ArrayBuffer is not a live mapping made by mmap");
   ReleaseMapping(m);
   ab.Detach();
   return env.Undefined();

@@ -1,6 +1,7 @@
 // The allocator: every GraphicBuffer the server hands out is counted against an owner (a client),
 // so a client can be refused before it exhausts memory and reclaimed whole when it dies.
 import { StratumError } from '../os/status.js';
+import { DEFAULT_STRIDE_ALIGNMENT, computeLayout } from './format.js';
 import { GraphicBuffer } from './graphic-buffer.js';
 import type { BufferSpec } from './graphic-buffer.js';
 
@@ -37,7 +38,12 @@ export class BufferAllocator {
   }
 
   setLimits(owner: string, limits: AllocationLimits): void {
-    this.#account(owner).limits = limits;
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isSafeInteger(value) || (value as number) < 0) {
+        throw new StratumError('BAD_VALUE', `limit ${name} must be a non-negative integer, got ${String(value)}`);
+      }
+    }
+    this.#account(owner).limits = { maxBytes: limits.maxBytes, maxBuffers: limits.maxBuffers };
   }
 
   /** Allocates for `owner`, or throws NO_MEMORY naming the owner and the limit it would exceed. */
@@ -46,6 +52,14 @@ export class BufferAllocator {
     if (account.buffers + 1 > account.limits.maxBuffers) {
       throw new StratumError('NO_MEMORY', `${owner} already holds ${account.buffers} buffers (limit ${account.limits.maxBuffers})`);
     }
+    // Refuse before any memory exists: the layout alone gives the size.
+    const { size } = computeLayout(spec.width, spec.height, spec.format, spec.strideAlignment ?? DEFAULT_STRIDE_ALIGNMENT);
+    if (account.bytes + size > account.limits.maxBytes) {
+      throw new StratumError(
+        'NO_MEMORY',
+        `${owner} would hold ${account.bytes + size} buffer bytes with this ${spec.width}x${spec.height} buffer (limit ${account.limits.maxBytes})`,
+      );
+    }
     let buffer: GraphicBuffer | undefined = undefined;
     const release = (): void => {
       if (!buffer || !account.live.delete(buffer)) return;
@@ -53,14 +67,6 @@ export class BufferAllocator {
       account.buffers -= 1;
     };
     buffer = GraphicBuffer.allocate(spec, release);
-    if (account.bytes + buffer.size > account.limits.maxBytes) {
-      const size = buffer.size;
-      buffer.dispose();
-      throw new StratumError(
-        'NO_MEMORY',
-        `${owner} would hold ${account.bytes + size} buffer bytes with this ${spec.width}x${spec.height} buffer (limit ${account.limits.maxBytes})`,
-      );
-    }
     account.live.add(buffer);
     account.bytes += buffer.size;
     account.buffers += 1;

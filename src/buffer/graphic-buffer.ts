@@ -1,6 +1,6 @@
 // GraphicBuffer: one shared-memory image. The memory is a sealed memfd, so no process holding the
 // fd can shrink it under a mapping (no SIGBUS); its pixels are reached through zero-copy mappings.
-import { closeFd, createSharedMemory, fdSize, mapFd, unmap } from '../os/index.js';
+import { Seal, closeFd, createSharedMemory, fdSeals, fdSize, isOsError, mapFd, unmap } from '../os/index.js';
 import type { Fd } from '../os/index.js';
 import { StratumError } from '../os/status.js';
 import type { BufferLayout, PixelFormat } from './format.js';
@@ -91,9 +91,16 @@ export class GraphicBuffer implements BufferDescriptor {
       if (actual < descriptor.size) {
         throw new StratumError('BAD_VALUE', `buffer ${descriptor.id}: fd holds ${actual} bytes, descriptor says ${descriptor.size}`);
       }
+      // An fd its sender could shrink would turn our reads into SIGBUS.
+      if ((sealsOf(fd) & Seal.SHRINK) === 0) {
+        throw new StratumError('BAD_VALUE', `buffer ${descriptor.id}: fd is not sealed against shrinking`);
+      }
       return new GraphicBuffer(fd, { ...descriptor }, layout);
     } catch (error) {
-      closeFd(fd);
+      closeQuietly(fd);
+      if (isOsError(error) && error.code === 'EBADF') {
+        throw new StratumError('BAD_VALUE', `buffer ${descriptor.id}: fd ${fd} is not an open file descriptor`);
+      }
       throw error;
     }
   }
@@ -133,7 +140,7 @@ export class GraphicBuffer implements BufferDescriptor {
 
   /** The first plane as 32-bit pixels (4-byte formats only); index = y * stride + x. */
   pixels32(): Uint32Array {
-    if (this.layout.planes[0]!.bytesPerRow !== this.stride * 4) {
+    if (this.layout.planes[0]?.bytesPerRow !== this.stride * 4) {
       throw new StratumError('INVALID_OPERATION', `pixels32 needs a 4-byte format, buffer ${this.id} is ${this.formatName}`);
     }
     return new Uint32Array(this.map(), 0, (this.stride * this.height));
@@ -154,6 +161,24 @@ export class GraphicBuffer implements BufferDescriptor {
     const hook = this.#onDispose;
     this.#onDispose = undefined;
     hook?.();
+  }
+}
+
+function sealsOf(fd: Fd): number {
+  try {
+    return fdSeals(fd);
+  } catch (error) {
+    // EINVAL: not a memfd (a file that cannot be sealed at all).
+    if (isOsError(error) && error.code === 'EINVAL') return 0;
+    throw error;
+  }
+}
+
+function closeQuietly(fd: Fd): void {
+  try {
+    closeFd(fd);
+  } catch {
+    // Already closed (or never open): nothing left to release.
   }
 }
 

@@ -1,5 +1,6 @@
 // The typed face of the native addon: branded handles, errors as typed exceptions.
 import { native } from './addon.js';
+import { StratumError } from './status.js';
 
 /** A file descriptor owned by this process. */
 export type Fd = number & { readonly __brand: 'Fd' };
@@ -38,6 +39,9 @@ export function truncateFd(fd: Fd, size: number): void {
 
 /** Maps `size` bytes of `fd` shared; the ArrayBuffer is the memory itself (no copy). */
 export function mapFd(fd: Fd, size: number, access: 'read' | 'read-write'): ArrayBuffer {
+  if (access !== 'read' && access !== 'read-write') {
+    throw new StratumError('BAD_VALUE', `mapFd: access must be 'read' or 'read-write', got ${String(access)}`);
+  }
   return native.mmap(fd, size, access === 'read-write');
 }
 

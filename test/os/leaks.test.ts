@@ -1,0 +1,102 @@
+// Nothing leaks: fds and mappings return to where they started after many cycles, including
+// messages whose fds the receiver never takes and messages the kernel had to truncate.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { BufferAllocator, PixelFormat, Usage } from '../../src/buffer/index.js';
+import { MAX_MESSAGE_BYTES, MAX_MESSAGE_FDS, SeqPacketServer, SeqPacketSocket, closeFd, createSharedMemory, mappedMemory } from '../../src/os/index.js';
+import type { Fd } from '../../src/os/index.js';
+import { isStratumError } from '../../src/os/status.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stratum-leaks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+test('1000 allocate/map/unmap/free cycles leave open fds and mapped bytes where they started', () => {
+  const allocator = new BufferAllocator();
+  const fdsBefore = openFds();
+  const mappedBefore = mappedMemory();
+  for (let i = 0; i < 1000; i++) {
+    const buffer = allocator.allocate('cycle', { width: 64 + (i % 7), height: 48, format: PixelFormat.RGBA_8888, usage: Usage.CPU_WRITE_OFTEN });
+    buffer.pixels32()[i % 64] = i;
+    buffer.unmap();
+    const view = buffer.bytes('read');
+    assert.equal(view.length, buffer.size);
+    buffer.dispose();
+  }
+  assert.equal(openFds(), fdsBefore);
+  assert.deepEqual(mappedMemory(), mappedBefore);
+  assert.deepEqual(allocator.usage('cycle'), { bytes: 0, buffers: 0 });
+});
+
+test('1000 send/receive cycles with fds leave open fds where they started, taken or not', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const fdsBefore = openFds();
+  const memfd = createSharedMemory('leak-check', 4096);
+  let received = 0;
+  let fdsTaken = 0;
+  const done = new Promise<void>((resolve) =>
+    b.onMessage((message) => {
+      received++;
+      // Take the fds of every other message; the rest must be closed for us.
+      if (received % 2 === 0) {
+        for (const fd of message.takeFds()) {
+          fdsTaken++;
+          closeFd(fd);
+        }
+      }
+      if (received === 1000) resolve();
+    }),
+  );
+  for (let i = 0; i < 1000; i++) {
+    const fds: Fd[] = new Array<Fd>(1 + (i % 3)).fill(memfd);
+    // The sender runs ahead of the reader: let the queue drain before it reaches its fd bound.
+    while (a.pendingOutgoingBytes > 0) await new Promise((r) => setImmediate(r));
+    a.send(Buffer.from(`message ${i}`), fds);
+  }
+  await done;
+  let expectedTaken = 0;
+  for (let i = 1; i < 1000; i += 2) expectedTaken += 1 + (i % 3);
+  assert.equal(fdsTaken, expectedTaken);
+  closeFd(memfd);
+  assert.equal(openFds(), fdsBefore);
+  a.close();
+  b.close();
+});
+
+// A hostile peer (Python, so it is not limited by our own send checks) sends a message that is too
+// big, or carries too many fds: the connection closes with PROTOCOL_ERROR and no fd is leaked.
+for (const [name, script] of [
+  ['a message larger than MAX_MESSAGE_BYTES', `s.send(b'x' * ${MAX_MESSAGE_BYTES + 1000})`],
+  ['a message with more than MAX_MESSAGE_FDS fds', `fd = os.open('/dev/null', os.O_RDONLY); socket.send_fds(s, [b'fds'], [fd] * ${MAX_MESSAGE_FDS + 4})`],
+] as const) {
+  test(`${name} closes the connection with PROTOCOL_ERROR and leaks nothing`, async () => {
+    const path = join(dir, `hostile-${name.length}.sock`);
+    const fdsBefore = openFds();
+    const outcome = new Promise<{ reason: Error | undefined; messages: number }>((resolve) => {
+      const server = SeqPacketServer.listen(path, (socket) => {
+        server.close();
+        let messages = 0;
+        socket.onMessage(() => messages++);
+        socket.onClose((reason) => resolve({ reason, messages }));
+      });
+    });
+    const python = spawn('python3', [
+      '-c',
+      `import os, socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\ns.connect(${JSON.stringify(path)})\n${script}\ns.recv(1)`,
+    ]);
+    const { reason, messages } = await outcome;
+    assert.equal(messages, 0);
+    assert.ok(isStratumError(reason, 'PROTOCOL_ERROR'), String(reason));
+    await new Promise((resolve) => python.once('exit', resolve));
+    assert.equal(openFds(), fdsBefore);
+  });
+}
+
