@@ -5,6 +5,7 @@ import { HeadlessDisplay, ManualVsyncSource } from '../../src/display/index.js';
 import type { DisplayConfig } from '../../src/display/index.js';
 import { Flinger } from '../../src/flinger/index.js';
 import type { FlingerClient, FlingerOptions, RenderBackend } from '../../src/flinger/index.js';
+import { monotonicNow } from '../../src/queue/index.js';
 import { Renderer } from '../../src/render/index.js';
 
 export interface Harness {
@@ -12,7 +13,7 @@ export interface Harness {
   readonly display: HeadlessDisplay;
   readonly flinger: Flinger;
   readonly client: FlingerClient;
-  /** Ticks one VSync and waits for the frame (if one ran). Returns whether a frame ran. */
+  /** Ticks the next VSync (not behind real time) and waits for the frame (if one ran). Returns whether a frame ran. */
   frame(): Promise<boolean>;
   /** Ticks until nothing asks for VSync (at most `limit` frames). */
   frames(count: number): Promise<number>;
@@ -24,12 +25,16 @@ export function testRenderer(): RenderBackend {
 }
 
 export function harness(config: DisplayConfig = {}, options: Omit<FlingerOptions, 'displays' | 'clock'> = {}): Harness {
-  const vsync = new ManualVsyncSource(config.refreshRate ?? 60, 1000);
+  const vsync = new ManualVsyncSource(config.refreshRate ?? 60);
   const display = new HeadlessDisplay({ width: 64, height: 48, ...config, vsync });
   const flinger = new Flinger({ renderer: testRenderer(), onError: (e) => { throw e; }, ...options, displays: [display], clock: () => vsync.now });
   const client = flinger.createClient('test');
   const frame = async (): Promise<boolean> => {
-    const ran = vsync.tick();
+    // The next VSync on the grid, never behind the real clock (queued frames carry real timestamps).
+    let t = vsync.now + vsync.period;
+    const real = monotonicNow();
+    if (real > t) t += Math.ceil((real - t) / vsync.period) * vsync.period;
+    const ran = vsync.tick(t);
     await flinger.settled();
     return ran;
   };
