@@ -352,8 +352,8 @@ export class QueueCore {
     this.#releaseAllPending = true;
     this.#rejectWaiters(new StratumError('NO_INIT', `${this.#name}: the producer disconnected while dequeue waited`));
     const consumer = this.#consumer;
-    if (released.length > 0) consumer?.onBuffersReleased?.(released);
-    consumer?.onProducerDisconnected?.();
+    if (released.length > 0) notify(() => consumer?.onBuffersReleased?.(released));
+    notify(() => consumer?.onProducerDisconnected?.());
   }
 
   dequeue(request: DequeueRequest): Promise<DequeueResult> {
@@ -455,9 +455,11 @@ export class QueueCore {
     const info = frameInfo(item);
     if (replaced) {
       this.#serveWaiters();
-      this.#consumer?.onFrameReplaced?.(info);
+      const consumer = this.#consumer;
+      notify(() => consumer?.onFrameReplaced?.(info));
     } else {
-      this.#consumer?.onFrameAvailable?.(info);
+      const consumer = this.#consumer;
+      notify(() => consumer?.onFrameAvailable?.(info));
     }
     return output;
   }
@@ -688,7 +690,8 @@ export class QueueCore {
       this.#toFree(slot, fence);
     }
     this.#serveWaiters();
-    this.#producer?.listener.onBufferReleased?.(slot.index, fence);
+    const listener = this.#producer?.listener;
+    notify(() => listener?.onBufferReleased?.(slot.index, fence));
   }
 
   consumerDetach(slotIndex: number): GraphicBuffer {
@@ -762,7 +765,8 @@ export class QueueCore {
         discarded.push(slot.index);
       }
     }
-    if (discarded.length > 0) this.#producer?.listener.onBuffersDiscarded?.(discarded);
+    const listener = this.#producer?.listener;
+    if (discarded.length > 0) notify(() => listener?.onBuffersDiscarded?.(discarded));
   }
 
   // ---- dump ----------------------------------------------------------------------------------
@@ -1004,7 +1008,7 @@ export class QueueCore {
     if (dropped.length === 0) return;
     this.#serveWaiters();
     const listener = this.#producer?.listener;
-    for (const slot of dropped) listener?.onBufferReleased?.(slot.index, NO_FENCE);
+    for (const slot of dropped) notify(() => listener?.onBufferReleased?.(slot.index, NO_FENCE));
   }
 
   /** After a count or mode change: free FREE buffers beyond the count, then let waiters retry. */
@@ -1019,7 +1023,8 @@ export class QueueCore {
       }
     }
     this.#serveWaiters();
-    if (discarded.length > 0) this.#producer?.listener.onBuffersDiscarded?.(discarded);
+    const listener = this.#producer?.listener;
+    if (discarded.length > 0) notify(() => listener?.onBuffersDiscarded?.(discarded));
   }
 
   #serveWaiters(): void {
@@ -1053,6 +1058,21 @@ export class QueueCore {
       if (waiter.timer) clearTimeout(waiter.timer);
       waiter.reject(error);
     }
+  }
+}
+
+/**
+ * Runs a listener. The queue's state is already final, so a throwing listener must not turn the
+ * caller's successful call into an error (a client would think its frame was lost): the error is
+ * rethrown on its own, where it stays loud (an uncaught exception) without corrupting anything.
+ */
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 

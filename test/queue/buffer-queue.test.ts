@@ -537,6 +537,34 @@ describe('BufferQueue', () => {
     h.teardown();
   });
 
+  test('listeners run after the state change: a consumer may acquire and release from onFrameAvailable', async () => {
+    const released: [number, string][] = [];
+    let inner = 0;
+    const h = makeQueue(
+      {},
+      {
+        consumer: {
+          onFrameAvailable: (info) => {
+            const frame = h.queue.consumer.acquire();
+            assert.equal(frame.frameNumber, info.frameNumber);
+            inner += 1;
+            h.queue.consumer.release(frame.slot, frame.frameNumber, Fence.signalled(1, 'composed'));
+          },
+        },
+        producer: { onBufferReleased: (slot, fence) => released.push([slot, fence.label]) },
+      },
+    );
+    const d = await h.queue.producer.dequeue();
+    const out = h.queue.producer.queue(d.slot);
+    assert.equal(out.pendingFrames, 1, 'the output describes the queue as the frame entered it');
+    assert.equal(h.queue.consumer.pendingFrames, 0, 'then the listener took the frame');
+    assert.equal(inner, 1);
+    assert.deepEqual(released, [[d.slot, 'composed']]);
+    assert.equal(h.queue.slotState(d.slot), SlotState.FREE);
+    assert.equal(h.queue.dump().dequeueTimeout, 3000, 'the dequeue timeout defaults to 3000 ms');
+    h.teardown();
+  });
+
   test('damage is clipped to the buffer; omitted damage is the whole buffer', async () => {
     const h = makeQueue();
     const { producer, consumer } = h.queue;

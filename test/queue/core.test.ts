@@ -322,3 +322,65 @@ test('a long run leaks no fd: every buffer is closed once the queue is torn down
   h.teardown();
   assert.equal(fds(), before, 'every fd is closed after teardown');
 });
+
+type SharedOp = 'dequeue' | 'queue' | 'acquire' | 'release';
+
+test('model: random sequences in shared-buffer mode use one SHARED buffer and keep counts', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.boolean(), fc.array(fc.constantFrom<SharedOp>('dequeue', 'queue', 'acquire', 'release'), { maxLength: 40 }), async (autoRefresh, ops) => {
+      const h = makeQueue();
+      const { producer, consumer } = h.queue;
+      producer.setSharedBufferMode(true);
+      producer.setAutoRefresh(autoRefresh);
+      let slot: number | undefined;
+      let dequeues = 0;
+      let acquires = 0;
+      let queued = false;
+      let frameCounter = 0;
+      let lastAcquired = 0;
+      for (const op of ops) {
+        if (op === 'dequeue') {
+          const d = await producer.dequeue();
+          slot ??= d.slot;
+          assert.equal(d.slot, slot, 'every dequeue returns the shared slot');
+          dequeues += 1;
+        } else if (op === 'queue') {
+          const result = await outcome(() => producer.queue(slot ?? 0));
+          if (dequeues === 0) expectFailure(result, ['BAD_VALUE'], 'queue without a dequeue');
+          else {
+            assert.ok(result.ok);
+            frameCounter += 1;
+            assert.equal(result.value.frameNumber, frameCounter);
+            assert.equal(result.value.bufferReplaced, queued, 'a waiting shared frame is replaced');
+            dequeues -= 1;
+            queued = true;
+          }
+        } else if (op === 'acquire') {
+          const result = await outcome(() => consumer.acquire());
+          if (queued || (autoRefresh && frameCounter > 0)) {
+            assert.ok(result.ok, result.ok ? '' : String(result.error));
+            assert.equal(result.value.slot, slot);
+            assert.equal(result.value.queuedBuffer, queued);
+            assert.ok(result.value.frameNumber >= lastAcquired);
+            lastAcquired = result.value.frameNumber;
+            queued = false;
+            acquires += 1;
+          } else expectFailure(result, ['NO_BUFFER_AVAILABLE'], 'acquire with nothing queued');
+        } else {
+          const result = await outcome(() => consumer.release(slot ?? 0, lastAcquired));
+          if (acquires === 0) expectFailure(result, ['BAD_VALUE'], 'release without an acquire');
+          else {
+            assert.ok(result.ok);
+            acquires -= 1;
+          }
+        }
+        const dump = h.queue.dump();
+        assert.ok(dump.counts.buffers <= 1, 'shared mode allocates one buffer');
+        assert.ok(dump.slots.every((s) => s.state === SlotState.SHARED));
+        assert.equal(dump.queue.length, queued ? 1 : 0);
+      }
+      h.teardown();
+    }),
+    { numRuns: 60 },
+  );
+});
