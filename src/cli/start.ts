@@ -21,7 +21,11 @@ export interface StartOptions {
 }
 
 export async function runStart(options: StartOptions): Promise<void> {
-  const server = await launchServer({ socketPath: options.socketPath, displays: options.displays });
+  const server = await launchServer({
+    socketPath: options.socketPath,
+    displays: options.displays,
+    onError: (error) => options.warn(`stratum: frame failed: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
   let viewer: ViewerServer | undefined;
   const demos = new Map<string, ChildProcess>();
   let stopping = false;
@@ -34,7 +38,7 @@ export async function runStart(options: StartOptions): Promise<void> {
   };
 
   try {
-    options.log(`socket:  ${server.socketPath}`);
+    options.log(`socket:  ${server.socketPath ?? server.socketUnavailable ?? ''}`);
     if (options.viewer) {
       viewer = await Viewer.start(server.viewerBackend, {
         ...(options.port === undefined ? {} : { port: options.port }),
@@ -42,9 +46,12 @@ export async function runStart(options: StartOptions): Promise<void> {
       });
       options.log(`viewer:  ${viewer.url}`);
     }
-    if (options.demos) {
+    const socketPath = server.socketPath;
+    if (options.demos && socketPath === undefined) {
+      options.warn(`stratum: demos not started: ${server.socketUnavailable ?? 'no socket'}\n`);
+    } else if (options.demos && socketPath !== undefined) {
       for (const demo of DEMOS) {
-        const child = spawnDemo(demo.name, { socketPath: server.socketPath });
+        const child = spawnDemo(demo.name, { socketPath });
         demos.set(demo.name, child);
         child.once('exit', (code, signal) => {
           demos.delete(demo.name);

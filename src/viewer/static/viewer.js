@@ -224,11 +224,20 @@ function recordFrame(display, frameNumber, presentTime, now) {
   display.presentTimes.push(presentTime);
   display.receiveTimes.push(now);
   if (display.presentTimes.length > GRAPH_SAMPLES + 1) display.presentTimes.shift();
-  while (display.receiveTimes.length && display.receiveTimes[0] < now - 1000) display.receiveTimes.shift();
-  const fps = display.receiveTimes.length;
-  display.stats.textContent = `${fps} fps · frame ${frameNumber}`;
+  updateStats(display, now);
   if ($('frame-graph').checked) drawGraph(display);
 }
+
+/** Frames shown in the last second; refreshed on each frame and once a second while idle. */
+function updateStats(display, now) {
+  while (display.receiveTimes.length && display.receiveTimes[0] < now - 1000) display.receiveTimes.shift();
+  display.stats.textContent = `${display.receiveTimes.length} fps · frame ${display.frameNumber}`;
+}
+
+setInterval(() => {
+  const now = performance.now();
+  for (const display of state.displays.values()) if (display.framesDrawn > 0) updateStats(display, now);
+}, 1000);
 
 function drawGraph(display) {
   const g = display.graph.getContext('2d');
