@@ -128,7 +128,8 @@ export interface AcquiredFrame extends FrameInfo {
   readonly fence: Fence;
   readonly timestamp: number | undefined;
   readonly desiredPresentTime: number | undefined;
-  /** Never empty: the whole buffer when the producer named no area. */
+  /** Changed areas, clipped to the buffer: the whole buffer when the producer named none; empty only
+   *  when every named area lay outside the buffer (or for an auto-refresh re-acquire). */
   readonly damage: readonly Rect[];
   /** Empty rect = the whole buffer. */
   readonly crop: Rect;
