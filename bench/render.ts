@@ -1,0 +1,132 @@
+// Renderer benchmark: the anchor scenes (a)-(d) of ../shared/anchors/README.md built the same way
+// as pixman_bench.c, single-threaded (composeSync) and with all cores (compose), against
+// pixman_bench and memcpy_bench run in this same process's run; plus NV12 -> RGBA of a 1080p
+// frame and a 90-degree rotated full-screen layer.
+import { availableParallelism } from 'node:os';
+
+import { PixelFormat } from '../src/buffer/format.js';
+import { Transform } from '../src/buffer/transform.js';
+import { Renderer } from '../src/render/index.js';
+import type { PixelMemory, RenderLayer } from '../src/render/index.js';
+import { anchorBinary, runAnchor } from './lib/anchors.js';
+import type { BenchResult } from './lib/report.js';
+import { report, round, summarize, withPeer } from './lib/report.js';
+
+const W = 1080;
+const H = 2400;
+
+function image(width: number, height: number, format: PixelFormat, pixel: (x: number, y: number) => number): PixelMemory {
+  const words = new Uint32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) words[y * width + x] = pixel(x, y);
+  return { bytes: words.buffer, width, height, stride: width, format };
+}
+
+// The anchor's patterns, word for word: alpha in the top byte, colours <= alpha.
+const opaque = (seed: number) => (x: number, y: number): number => (0xff000000 | (Math.imul(x * 7 + y * 13 + seed, 2654435761) >>> 8)) >>> 0;
+const translucent = (a: number, seed: number) => (x: number, y: number): number => {
+  const v = Math.imul(x * 3 + y * 5 + seed, 2654435761) >>> 0;
+  const r = Math.floor((((v >>> 8) & 0xff) * a) / 255);
+  const g = Math.floor((((v >>> 16) & 0xff) * a) / 255);
+  const b = Math.floor((((v >>> 24) & 0xff) * a) / 255);
+  return ((a << 24) | (r << 16) | (g << 8) | b) >>> 0;
+};
+
+function nv12Frame(width: number, height: number): PixelMemory {
+  const bytes = new Uint8Array(width * height + width * (height / 2));
+  for (let i = 0; i < width * height; i++) bytes[i] = 16 + ((i * 7) % 220);
+  for (let i = width * height; i < bytes.length; i++) bytes[i] = 16 + ((i * 13) % 225);
+  return { bytes, width, height, stride: width, format: PixelFormat.NV12 };
+}
+
+const screen = { left: 0, top: 0, right: W, bottom: H };
+
+function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; target: PixelMemory; runs: number }[] {
+  const target = image(W, H, PixelFormat.RGBA_8888, opaque(1));
+  const fullOpaque = image(W, H, PixelFormat.RGBA_8888, opaque(2));
+  const fullTranslucent = image(W, H, PixelFormat.RGBA_8888, translucent(0x80, 3));
+  const statusBar = image(W, 80, PixelFormat.RGBA_8888, opaque(4));
+  const app = image(W, 2240, PixelFormat.RGBX_8888, opaque(5));
+  const navBar = image(W, 80, PixelFormat.RGBA_8888, translucent(0xa0, 6));
+  const overlay = image(400, 400, PixelFormat.RGBA_8888, translucent(0x60, 7));
+  const small = image(540, 1200, PixelFormat.RGBA_8888, translucent(0x80, 8));
+  const rotated = image(H, W, PixelFormat.RGBA_8888, opaque(9));
+  const video = nv12Frame(1920, 1080);
+  const videoTarget = image(1920, 1080, PixelFormat.RGBA_8888, opaque(10));
+  const nav = { left: 0, top: H - 80, right: W, bottom: H };
+  return [
+    { name: '(a) SRC full-screen copy', peerCase: 'a', target, runs: 100, layers: [{ kind: 'buffer', source: fullOpaque, dst: screen, blend: 'none' }] },
+    { name: '(b) OVER a=0x80 full-screen', peerCase: 'b', target, runs: 100, layers: [{ kind: 'buffer', source: fullTranslucent, dst: screen }] },
+    {
+      name: '(c) phone scene, 4 layers', peerCase: 'c', target, runs: 100, layers: [
+        { kind: 'buffer', source: statusBar, dst: { left: 0, top: 0, right: W, bottom: 80 }, blend: 'none' },
+        { kind: 'buffer', source: app, dst: { left: 0, top: 80, right: W, bottom: 2320 } },
+        { kind: 'clear', color: { r: 0, g: 0, b: 0, a: 255 }, dst: nav },
+        { kind: 'buffer', source: navBar, dst: nav },
+        { kind: 'buffer', source: overlay, dst: { left: (W - 400) / 2, top: (H - 400) / 2, right: (W + 400) / 2, bottom: (H + 400) / 2 } },
+      ],
+    },
+    { name: '(d) bilinear 2x OVER 540x1200->full', peerCase: 'd', target, runs: 40, layers: [{ kind: 'buffer', source: small, dst: screen, filter: 'bilinear' }] },
+    { name: 'NV12 BT.709 1920x1080 -> RGBA', target: videoTarget, runs: 60, layers: [{ kind: 'buffer', source: video, dst: { left: 0, top: 0, right: 1920, bottom: 1080 }, yuv: { matrix: 'bt709', range: 'limited' } }] },
+    { name: 'rotated 90 full-screen layer', target, runs: 60, layers: [{ kind: 'buffer', source: rotated, dst: screen, transform: Transform.ROT_90, blend: 'none' }] },
+  ];
+}
+
+/** Medians in ms by case letter from pixman_bench's output. */
+function pixmanMedians(): Map<string, number> | undefined {
+  const binary = anchorBinary('pixman_bench');
+  const out = binary === undefined ? undefined : runAnchor(binary, ['100', 'pad', '1']);
+  if (out === undefined) return undefined;
+  const medians = new Map<string, number>();
+  for (const m of out.matchAll(/\(([abcd])\).*min\/med\/max =\s+[\d.]+\s+([\d.]+)/g)) medians.set(m[1]!, Number(m[2]));
+  return medians;
+}
+
+function memcpyHotMedian(): number | undefined {
+  const binary = anchorBinary('memcpy_bench');
+  const out = binary === undefined ? undefined : runAnchor(binary, ['200']);
+  const m = out?.match(/hot.*min\/med\/max =\s+[\d.]+\s+([\d.]+)/);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function run(): Promise<void> {
+  const notes: string[] = [];
+  const pixman = pixmanMedians();
+  if (!pixman) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
+  const cores = availableParallelism();
+  const single = new Renderer({ threads: 1 });
+  const all = new Renderer({ threads: cores });
+  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores`);
+  const results: BenchResult[] = [];
+  let phoneAllCores: BenchResult | undefined;
+  for (const scene of scenes()) {
+    for (let i = 0; i < 5; i++) single.composeSync(scene.target, scene.layers);
+    const oneThread: number[] = [];
+    for (let i = 0; i < scene.runs; i++) {
+      const t0 = performance.now();
+      single.composeSync(scene.target, scene.layers);
+      oneThread.push(performance.now() - t0);
+    }
+    for (let i = 0; i < 5; i++) await all.compose(scene.target, scene.layers);
+    const allThreads: number[] = [];
+    for (let i = 0; i < scene.runs; i++) {
+      const t0 = performance.now();
+      await all.compose(scene.target, scene.layers);
+      allThreads.push(performance.now() - t0);
+    }
+    const s1 = summarize(oneThread);
+    const sn = summarize(allThreads);
+    const peer = scene.peerCase === undefined ? undefined : pixman?.get(scene.peerCase);
+    results.push(withPeer({ case: `${scene.name}, 1 thread`, metric: 'ms_per_frame', median: round(s1.median), p99: round(s1.p99) }, 'pixman', peer));
+    const multi: BenchResult = { case: `${scene.name}, ${cores} threads`, metric: 'ms_per_frame', median: round(sn.median), p99: round(sn.p99) };
+    results.push(multi);
+    if (scene.peerCase === 'c') phoneAllCores = multi;
+  }
+  const memcpy = memcpyHotMedian();
+  if (memcpy === undefined) notes.push('memcpy_bench unavailable: no memcpy floor');
+  if (phoneAllCores && memcpy !== undefined) {
+    results.push(withPeer({ ...phoneAllCores, case: `(c) phone scene, ${cores} threads vs one memcpy of the frame`, note: 'goal <= 1.5' }, 'memcpy hot', memcpy));
+  }
+  const b = results.find((r) => r.case.startsWith('(b)') && r.ratio !== undefined);
+  if (b) notes.push(`goal (b) <= 0.6x pixman: measured ${b.ratio}`);
+  report('render', results, notes);
+}
