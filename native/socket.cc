@@ -246,6 +246,18 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// socketType(fd): SO_TYPE (SOCK_SEQPACKET is 5); ENOTSOCK for anything but a socket.
+Napi::Value SocketType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = -1;
+  if (!ReadFd(info, 0, "socketType", &fd)) return env.Undefined();
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    return ThrowErrno(env, "getsockopt", "SO_TYPE fd=" + std::to_string(fd), errno);
+  return Napi::Number::New(env, type);
+}
+
 // FdPoller(fd, callback(status, events)): a uv_poll_t on the loop of this thread. setEvents(mask)
 // with UV_READABLE=1 | UV_WRITABLE=2 (0 stops watching); close() stops it and releases the handle
 // (the fd itself stays open: its owner closes it). The JS object stays alive while open.
@@ -368,6 +380,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("socketConnect", Napi::Function::New(env, SocketConnect, "socketConnect"));
   exports.Set("socketSend", Napi::Function::New(env, SocketSend, "socketSend"));
   exports.Set("socketRecv", Napi::Function::New(env, SocketRecv, "socketRecv"));
+  exports.Set("socketType", Napi::Function::New(env, SocketType, "socketType"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("FdPoller", FdPoller::Define(env));
   exports.Set("maxMessageBytes", Napi::Number::New(env, static_cast<double>(kMaxMessageBytes)));

@@ -24,6 +24,8 @@ export interface NativeAddon {
   /** null when nothing is waiting; empty data and no fds is end of stream. */
   socketRecv(fd: number): { data: Buffer; fds: number[]; truncated: number } | null;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** SO_TYPE of a socket fd; throws ENOTSOCK for other fds. */
+  socketType(fd: number): number;
   FdPoller: new (fd: number, callback: (errno: number, events: number) => void) => NativeFdPoller;
   maxMessageBytes: number;
   maxMessageFds: number;

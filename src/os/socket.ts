@@ -20,6 +20,7 @@ export const DEFAULT_MAX_OUTGOING_FDS = 1024;
 /** Messages read per readiness callback before yielding to the rest of the loop. */
 const READ_BUDGET = 64;
 
+const SOCK_SEQPACKET = 5;
 const READABLE = 1;
 const WRITABLE = 2;
 const TRUNCATED_DATA = 1;
@@ -124,22 +125,41 @@ export class SeqPacketSocket {
   #queuedBytes = 0;
   #queuedFds = 0;
 
-  /** Takes ownership of a connected SEQPACKET socket fd (closed by close()). */
+  /** Takes ownership of a connected SEQPACKET socket fd, e.g. one inherited through spawn's
+   * stdio: close() closes it, and so does a failure to wrap it. */
   static fromFd(fd: Fd, options: SocketOptions = {}): SeqPacketSocket {
-    return new SeqPacketSocket(checkFd(fd, 'fromFd: fd'), options);
+    checkFd(fd, 'fromFd: fd');
+    try {
+      if (native.socketType(fd) !== SOCK_SEQPACKET) throw new StratumError('BAD_VALUE', `fromFd: fd ${fd} is a socket, but not SOCK_SEQPACKET`);
+      return new SeqPacketSocket(fd, options);
+    } catch (error) {
+      try {
+        closeFd(fd);
+      } catch {
+        // Not open at all (the error being thrown already says so).
+      }
+      throw error;
+    }
   }
 
   /** A connected pair inside this process. */
   static pair(options: SocketOptions = {}): [SeqPacketSocket, SeqPacketSocket] {
     const [a, b] = createSocketPair();
-    return [new SeqPacketSocket(a, options), new SeqPacketSocket(b, options)];
+    let first: SeqPacketSocket;
+    try {
+      first = SeqPacketSocket.fromFd(a, options);
+    } catch (error) {
+      closeFd(b);
+      throw error;
+    }
+    return [first, SeqPacketSocket.fromFd(b, options)];
   }
 
   /** Connects to a listening path. Rejects with an OsError: ENOENT (no such path), ECONNREFUSED
    * (a socket file with no listener, e.g. a stale one), EAGAIN (listener backlog full), EACCES. */
   static connect(path: string, options: SocketOptions = {}): Promise<SeqPacketSocket> {
     try {
-      return Promise.resolve(new SeqPacketSocket(native.socketConnect(path) as Fd, options));
+      return Promise.resolve(SeqPacketSocket.fromFd(native.socketConnect(path) as Fd, options));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

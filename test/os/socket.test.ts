@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -147,6 +147,10 @@ test('bad arguments give clear errors with the right code', async () => {
   closeFd(gone);
   assert.throws(() => a.send(Buffer.from('x'), [gone]), (e: unknown) => badValue(e) && /not open/.test((e as Error).message));
   assert.throws(() => SeqPacketSocket.pair({ maxOutgoingBytes: -1 }), badValue);
+  const file = openSync(join(dir, 'plain-file'), 'w');
+  assert.throws(() => SeqPacketSocket.fromFd(file as Fd), (e: unknown) => isOsError(e) && e.code === 'ENOTSOCK');
+  assert.throws(() => SeqPacketSocket.fromFd(file as Fd), (e: unknown) => isOsError(e) && e.code === 'EBADF', 'a refused fd was closed');
+  assert.throws(() => SeqPacketSocket.fromFd(1.5 as Fd), badValue);
   await assert.rejects(SeqPacketSocket.connect(join(dir, 'missing.sock')), (e: unknown) => isOsError(e) && e.code === 'ENOENT');
   await assert.rejects(SeqPacketSocket.connect('x'.repeat(200)), (e: unknown) => isOsError(e) && e.code === 'ENAMETOOLONG');
   a.close();
@@ -185,4 +189,31 @@ test('server close removes its path; a socket file with no listener (stale) is E
   const python = spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(${JSON.stringify(path)})`]);
   assert.equal(python.status, 0, python.stderr.toString());
   await assert.rejects(SeqPacketSocket.connect(path), (e: unknown) => isOsError(e) && e.code === 'ECONNREFUSED');
+});
+
+test('sending to a peer that has closed does not throw: the socket closes with DISCONNECTED', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  b.close();
+  const reason = closed(a);
+  a.send(Buffer.from('into the void'));
+  assert.ok(isStratumError(await reason, 'DISCONNECTED'));
+  assert.throws(() => a.send(Buffer.from('again')), (e: unknown) => isStratumError(e, 'DISCONNECTED'));
+});
+
+test('pause holds messages in the kernel; resume delivers them in order', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const got: string[] = [];
+  b.pause();
+  b.onMessage((message) => got.push(message.data.toString()));
+  a.send(Buffer.from('1'));
+  a.send(Buffer.from('2'));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(got, []);
+  const all = nextMessages(b, 3);
+  b.resume();
+  a.send(Buffer.from('3'));
+  assert.deepEqual((await all).map((m) => m.text), ['1', '2', '3']);
+  a.close();
+  b.close();
 });
