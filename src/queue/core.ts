@@ -612,6 +612,7 @@ export class QueueCore {
         isStale: false,
       };
     }
+    this.#dropLostFrames();
     if (this.#queue.length === 0) throw new StratumError('NO_BUFFER_AVAILABLE', `${this.#name}: no frame is queued`);
 
     const dropped: Slot[] = [];
@@ -895,6 +896,8 @@ export class QueueCore {
       if (!slot) throw new StratumError('WOULD_BLOCK', `${this.#name}: no free slot (${this.#describeCounts()})`);
     }
     let fresh = false;
+    // A buffer disposed outside the queue (its owner was reclaimed) is gone: allocate anew.
+    if (slot.buffer?.disposed) this.#clearSlot(slot);
     if (!slot.buffer || !matches(slot.buffer, spec)) {
       if (slot.buffer) this.#clearSlot(slot);
       slot.buffer = this.#allocate(spec);
@@ -942,6 +945,22 @@ export class QueueCore {
       } else if (!other || slot.freedAt < other.freedAt) other = slot;
     }
     return matching ?? empty ?? other;
+  }
+
+  /** Queued frames whose buffer was disposed outside the queue (its owner reclaimed) cannot be shown. */
+  #dropLostFrames(): void {
+    for (let i = 0; i < this.#queue.length; ) {
+      const slot = this.#slots[this.#queue[i]!.slot]!;
+      if (slot.buffer && !slot.buffer.disposed) {
+        i += 1;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      if (slot !== this.#sharedSlot) {
+        this.#clearSlot(slot);
+        this.#toFree(slot, NO_FENCE);
+      }
+    }
   }
 
   #takeBackOldestQueued(): Slot | undefined {

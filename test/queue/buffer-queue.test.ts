@@ -565,6 +565,22 @@ describe('BufferQueue', () => {
     h.teardown();
   });
 
+  test('buffers reclaimed outside the queue (releaseOwner) are never handed out again', async () => {
+    const h = makeQueue();
+    const { producer, consumer } = h.queue;
+    producer.queue((await producer.dequeue()).slot);
+    const spare = await producer.dequeue();
+    producer.cancel(spare.slot);
+    h.allocator.releaseOwner(OWNER);
+    await expectStatus('NO_BUFFER_AVAILABLE', () => consumer.acquire(), /no frame is queued/);
+    const d = await producer.dequeue();
+    assert.equal(d.buffer.disposed, false);
+    assert.equal(d.needsReallocation, true);
+    producer.cancel(d.slot);
+    assert.equal(h.allocator.usage(OWNER).buffers, 1);
+    h.teardown();
+  });
+
   test('damage is clipped to the buffer; omitted damage is the whole buffer', async () => {
     const h = makeQueue();
     const { producer, consumer } = h.queue;
