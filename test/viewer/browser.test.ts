@@ -104,6 +104,26 @@ test('a click on the canvas arrives as a pointer event in display coordinates', 
   );
 });
 
+test('debug overlays: surface updates flash the damaged rect, tint colours layers by composition type', { skip }, async () => {
+  await page.check('#show-updates');
+  backend.fill(0, rect(5, 6, 25, 16), [0, 0, 0, 255]);
+  const frame = backend.present(0, [rect(5, 6, 25, 16)]);
+  await waitForFrame(0, frame.frameNumber);
+  const flashed: unknown = await page.evaluate('window.stratumViewer.displays.get(0).lastFlash');
+  assert.deepEqual(flashed, [5, 6, 20, 10]);
+  await page.uncheck('#show-updates');
+
+  await page.check('#tint-composition');
+  // The memory backend's one output layer covers the display and is CLIENT: red tint everywhere.
+  await page.waitForFunction(`(() => {
+    const overlay = document.querySelector('.display[data-display-id="0"] canvas.overlay');
+    const [r, g, b, a] = overlay.getContext('2d').getImageData(60, 45, 1, 1).data;
+    return a > 0 && r > g && r > b;
+  })()`);
+  await page.uncheck('#tint-composition');
+  await page.waitForFunction(`document.querySelector('.display[data-display-id="0"] canvas.overlay').getContext('2d').getImageData(60, 45, 1, 1).data[3] === 0`);
+});
+
 test('a wrong token gets a 403 page and no stream', { skip }, async () => {
   const other = await browser.newPage();
   try {

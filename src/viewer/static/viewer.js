@@ -207,7 +207,10 @@ function onFrameMessage(buffer) {
       const bytes = w * h * 4;
       if (w > 0 && h > 0) {
         display.context.putImageData(new ImageData(new Uint8ClampedArray(buffer, offset, bytes), w, h), left, top);
-        if ($('show-updates').checked) display.flashes.push({ left, top, w, h, until: now + FLASH_MS });
+        if ($('show-updates').checked) {
+          display.flashes.push({ left, top, w, h, until: now + FLASH_MS });
+          display.lastFlash = [left, top, w, h];
+        }
       }
       offset += bytes;
     }
