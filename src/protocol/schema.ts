@@ -58,29 +58,27 @@ export const layerChangeField = struct('LayerChange', {
   /** z among the siblings of another layer of this client (`relativeTo`, a surface id). */
   relativeZ: optional(struct('RelativeZ', { relativeTo: u32, z: i32 })),
   layerStack: optional(u32),
-  /** New parent surface id; 0 detaches the layer (offscreen: not displayed). */
+  /** New parent: a surface id, 0 = top level of the layer stack, NO_PARENT = offscreen (kept, not drawn). */
   parent: optional(u32),
   /** In layer space; an empty rectangle removes the crop. */
   crop: optional(rectField),
-  /** Source rectangle in the buffer; an empty rectangle means the whole buffer. */
+  /** Source rectangle in the buffer; an empty rectangle = the queued frame's crop or the whole buffer. */
   bufferCrop: optional(rectField),
   /** Transform 0..7 (flips and rotations). */
   bufferTransform: optional(u8),
-  transformToDisplayInverse: optional(bool),
   /** ScalingMode 0..3. */
   scalingMode: optional(u8),
-  /** Where the buffer is shown, in parent space (converted to scale + position). */
-  destinationFrame: optional(rectField),
+  /** The layer's window size for the scaling mode; 0x0 = the buffer's own size. */
+  size: optional(struct('Size', { width: u32, height: u32 })),
   alpha: optional(f32),
-  /** Fill of a color layer, components 0..1. */
-  color: optional(struct('Color', { r: f32, g: f32, b: f32, a: f32 })),
+  /** Fill of a color layer, components 0..1 (the layer's alpha is `alpha`). */
+  color: optional(struct('Color', { r: f32, g: f32, b: f32 })),
   /** Flag bits LayerFlag.*, applied where `mask` has a bit. */
   flags: optional(struct('FlagChange', { flags: u32, mask: u32 })),
-  /** Areas known to be transparent (an occlusion hint). */
-  transparentRegion: optional(array(rectField, MAX_DAMAGE_RECTS)),
-  /** Changed areas of the layer's content in buffer space; empty = everything. */
+  /** Where the layer has content, in layer space; empty = everywhere. */
+  visibleRegionHint: optional(array(rectField, MAX_DAMAGE_RECTS)),
+  /** Changed areas of the buffer set in this transaction, in buffer pixels; empty = everything. */
   surfaceDamage: optional(array(rectField, MAX_DAMAGE_RECTS)),
-  cornerRadius: optional(f32),
   /** A dequeued slot of this surface's queue, queued as part of the transaction (shown atomically with it). */
   buffer: optional(struct('SetBuffer', { slot: u8 })),
 });
@@ -178,6 +176,8 @@ export const requests = {
       parent: optional(u32),
       /** LayerFlag.* bits set at creation. */
       flags: u32,
+      /** Buffer slots of the surface's queue, 0 = the default (3). */
+      queueSize: u8,
     },
     reply: { surface: u32, layerId: u32 },
   },
@@ -195,6 +195,8 @@ export const requests = {
     fields: { width: u32, height: u32, format: u32, usage: u32 },
     reply: {
       slot: u8,
+      /** Always present: the client finds a buffer it already holds by id. */
+      bufferId: u64,
       needsReallocation: bool,
       releaseAllBuffers: bool,
       bufferAge: u32,
@@ -231,7 +233,6 @@ export const requests = {
     fields: {
       whenFull: optional(u8),
       mailbox: optional(bool),
-      queueSize: optional(u8),
       maxDequeued: optional(u8),
       dequeueTimeoutMs: optional(i32),
     },
@@ -318,6 +319,9 @@ export const LayerFlag = {
   NON_PREMULTIPLIED: 0x100,
 } as const;
 export const ALL_LAYER_FLAGS = Object.values(LayerFlag).reduce((a, b) => a | b, 0);
+
+/** LayerChange.parent value that takes a layer offscreen. */
+export const NO_PARENT = 0xffffffff;
 
 export const SurfaceKind = { BUFFER: 0, COLOR: 1, CONTAINER: 2 } as const;
 export type SurfaceKind = (typeof SurfaceKind)[keyof typeof SurfaceKind];

@@ -89,9 +89,9 @@ test('every reply, event and the error reply round-trip, fds in field order', ()
 
 test('a dequeue reply carries its buffer fd only when the buffer is new for the slot', () => {
   const handle = { id: 1, width: 4, height: 4, format: 1, usage: 8, stride: 16, size: 4096, fd: 42 as Fd };
-  const withBuffer = encodeReply('dequeueBuffer', 1, 2, { slot: 0, needsReallocation: true, releaseAllBuffers: false, bufferAge: 0, buffer: handle });
+  const withBuffer = encodeReply('dequeueBuffer', 1, 2, { slot: 0, bufferId: 1, needsReallocation: true, releaseAllBuffers: false, bufferAge: 0, buffer: handle });
   assert.deepEqual(withBuffer.fds, [42]);
-  const cached = encodeReply('dequeueBuffer', 1, 3, { slot: 0, needsReallocation: false, releaseAllBuffers: false, bufferAge: 2 });
+  const cached = encodeReply('dequeueBuffer', 1, 3, { slot: 0, bufferId: 1, needsReallocation: false, releaseAllBuffers: false, bufferAge: 2 });
   assert.deepEqual(cached.fds, []);
   assert.ok(cached.bytes.length < 40, `a cached dequeue reply is ${cached.bytes.length} bytes`);
 });
@@ -131,7 +131,7 @@ test('decoding mutated valid messages throws nothing but a PROTOCOL_ERROR', () =
 });
 
 test('malformed messages are refused with a message that names the problem', () => {
-  const ok = encodeRequest('createSurface', 0, 1, { name: 'a', width: 1, height: 1, format: 1, kind: 0, flags: 0 });
+  const ok = encodeRequest('createSurface', 0, 1, { name: 'a', width: 1, height: 1, format: 1, kind: 0, flags: 0, queueSize: 0 });
   const cases: [Uint8Array, number, RegExp][] = [
     [ok.bytes.slice(0, 10), 0, /shorter than the 16-byte header/],
     [ok.bytes.slice(0, ok.bytes.length - 1), 0, /header length \d+ does not match/],
@@ -149,7 +149,7 @@ test('malformed messages are refused with a message that names the problem', () 
     assert.throws(() => decodeRequest(bytes, fds), (e: unknown) => isStratumError(e, 'PROTOCOL_ERROR') && pattern.test(e.message));
   }
   // A bad UTF-8 name, an overlong string length, a bad boolean, a trailing byte.
-  const name = encodeRequest('createSurface', 0, 1, { name: 'ab', width: 1, height: 1, format: 1, kind: 0, flags: 0 });
+  const name = encodeRequest('createSurface', 0, 1, { name: 'ab', width: 1, height: 1, format: 1, kind: 0, flags: 0, queueSize: 0 });
   const badUtf8 = name.bytes.slice();
   badUtf8[HEADER_BYTES + 2] = 0xff;
   assert.throws(() => decodeRequest(badUtf8), /createSurface.name: string is not valid UTF-8/);
@@ -174,7 +174,7 @@ test('malformed messages are refused with a message that names the problem', () 
 });
 
 test('encoding a value that does not fit its field is a BAD_VALUE naming the field', () => {
-  const base = { name: 'ok', width: 1, height: 1, format: 1, kind: 0, flags: 0 };
+  const base = { name: 'ok', width: 1, height: 1, format: 1, kind: 0, flags: 0, queueSize: 0 };
   assert.throws(() => encodeRequest('createSurface', 0, 1, { ...base, width: -1 }), (e: unknown) => e instanceof StratumError && e.code === 'BAD_VALUE' && /createSurface.width: expected an integer in 0..4294967295/.test(e.message));
   assert.throws(() => encodeRequest('createSurface', 0, 1, { ...base, name: 'x'.repeat(129) }), /createSurface.name: string of 129 UTF-8 bytes is longer than 128/);
   assert.throws(() => encodeRequest('createSurface', 0, 1, { ...base, kind: 256 }), /createSurface.kind/);

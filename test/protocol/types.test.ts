@@ -8,14 +8,14 @@ import { decodeServerMessage, encodeEvent, encodeReply, encodeRequest } from '..
 import type { ReplyArgs, RequestArgs, ServerMessage } from '../../src/protocol/index.js';
 
 test('message types derived from the schema accept exactly the schema', () => {
-  const create: RequestArgs<'createSurface'> = { name: 'a', width: 1, height: 2, format: 1, kind: 0, flags: 0 };
+  const create: RequestArgs<'createSurface'> = { name: 'a', width: 1, height: 2, format: 1, kind: 0, flags: 0, queueSize: 0 };
   const withParent: RequestArgs<'createSurface'> = { ...create, parent: 3 };
   // @ts-expect-error a required field is missing
-  const missing: RequestArgs<'createSurface'> = { name: 'a', width: 1, height: 2, format: 1, kind: 0 };
+  const missing: RequestArgs<'createSurface'> = { name: 'a', width: 1, height: 2, format: 1, kind: 0, flags: 0 };
   // @ts-expect-error a string where a number belongs
   const wrongType: RequestArgs<'createSurface'> = { ...create, width: '1' };
   // @ts-expect-error the dequeue reply's buffer needs its fd
-  const noFd: ReplyArgs<'dequeueBuffer'> = { slot: 0, needsReallocation: true, releaseAllBuffers: false, bufferAge: 0, buffer: { id: 1, width: 1, height: 1, format: 1, usage: 0, stride: 1, size: 1 } };
+  const noFd: ReplyArgs<'dequeueBuffer'> = { slot: 0, bufferId: 1, needsReallocation: true, releaseAllBuffers: false, bufferAge: 0, buffer: { id: 1, width: 1, height: 1, format: 1, usage: 0, stride: 1, size: 1 } };
   // @ts-expect-error disconnect is one-way: it has no reply (and the run-time table agrees)
   assert.throws(() => encodeReply('disconnect', 0, 1, {}), /unknown message disconnect/);
   void [missing, wrongType, noFd];

@@ -1,0 +1,317 @@
+// The client side of the socket: the handshake, request serials and their pending promises,
+// events, and the one rule for disconnects: every pending and later call rejects with DISCONNECTED.
+import { closeFd, mapFd, unmap } from '../os/index.js';
+import type { Fd } from '../os/index.js';
+import { SeqPacketSocket } from '../os/socket.js';
+import type { ReceivedMessage } from '../os/socket.js';
+import { StratumError, isStratumError, statusFromNumber } from '../os/status.js';
+import { GraphicBuffer } from '../buffer/graphic-buffer.js';
+import type { PixelFormat } from '../buffer/format.js';
+import { PROTOCOL_VERSION, decodeServerMessage, encodeRequest } from '../protocol/index.js';
+import type { EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
+import { resolveSocketPath } from '../server/paths.js';
+import { SurfaceControl } from './surface.js';
+import type { CreateSurfaceOptions, SurfaceLink } from './surface.js';
+import { CallbackRegistry, Transaction } from './transaction.js';
+import type { TransactionLink } from './transaction.js';
+
+export interface ConnectOptions {
+  /** Default: $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0, else /tmp/stratum-$uid/stratum-0. */
+  readonly socketPath?: string;
+  /** Shown in the server's dump and logs. Default: the process title and pid. */
+  readonly name?: string;
+  /** The protocol version announced in hello (default: this SDK's). Only for compatibility tests. */
+  readonly protocolVersion?: ProtocolVersion;
+}
+
+export interface DisplayInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: 'internal' | 'external' | 'virtual';
+  readonly width: number;
+  readonly height: number;
+  readonly refreshRate: number;
+  readonly density: number;
+  readonly layerStack: number;
+  readonly rotation: number;
+}
+
+export interface ServerInfo {
+  readonly name: string;
+  readonly version: ProtocolVersion;
+  readonly maxMessageBytes: number;
+  readonly maxObjects: number;
+  readonly maxBufferBytes: number;
+  readonly maxPendingRequests: number;
+}
+
+export interface Screenshot {
+  readonly width: number;
+  readonly height: number;
+  /** Tightly packed RGBA_8888. */
+  readonly rgba: Uint8Array;
+}
+
+interface PendingCall {
+  readonly name: RequestName;
+  readonly resolve: (message: { args: unknown; fds: Fd[] }) => void;
+  readonly reject: (error: StratumError) => void;
+}
+
+type EventHandler = (event: EventMessage) => void;
+
+const KIND_NAMES = ['internal', 'external', 'virtual'] as const;
+
+/** Connects and completes the handshake. Rejects VERSION_MISMATCH, or with the OS error of connect(2). */
+export async function connect(options: ConnectOptions = {}): Promise<StratumClient> {
+  const path = options.socketPath ?? resolveSocketPath();
+  const socket = await SeqPacketSocket.connect(path);
+  const client = new StratumClient(socket);
+  try {
+    await client.hello(options.name ?? `${process.title}-${process.pid}`, options.protocolVersion ?? PROTOCOL_VERSION);
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
+}
+
+/** One connection to a Stratum server. */
+export class StratumClient {
+  readonly #socket: SeqPacketSocket;
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #eventHandlers = new Map<number, EventHandler>();
+  readonly #disconnectListeners = new Set<(error: StratumError) => void>();
+  readonly #errorListeners = new Set<(error: StratumError) => void>();
+  #nextSerial = 1;
+  #disconnected: StratumError | undefined;
+  #server: ServerInfo | undefined;
+  readonly #link: TransactionLink;
+
+  /** @internal use connect(). */
+  constructor(socket: SeqPacketSocket) {
+    this.#socket = socket;
+    socket.onMessage((message) => this.#onMessage(message));
+    socket.onClose((reason) => this.#onClosed(reason ? reason.message : 'the server closed the connection'));
+    const link: SurfaceLink = {
+      request: (name, objectId, args) => this.#request(name, objectId, args),
+      requestWithFds: (name, objectId, args) => this.#requestWithFds(name, objectId, args),
+      onObjectEvent: (objectId, handler) => this.#onObjectEvent(objectId, handler),
+      reportError: (error) => this.#reportError(error),
+    };
+    this.#link = { ...link, callbacks: new CallbackRegistry(link) };
+  }
+
+  /** The server's name, version and limits (from the handshake). */
+  get server(): ServerInfo {
+    if (!this.#server) throw new StratumError('NO_INIT', 'the handshake is not complete');
+    return this.#server;
+  }
+
+  get connected(): boolean {
+    return this.#disconnected === undefined;
+  }
+
+  /** @internal the handshake; connect() calls it. */
+  async hello(name: string, version: ProtocolVersion): Promise<void> {
+    const reply = await this.#request('hello', 0, { major: version.major, minor: version.minor, clientName: name });
+    this.#server = {
+      name: reply.serverName,
+      version: { major: reply.major, minor: reply.minor },
+      maxMessageBytes: reply.maxMessageBytes,
+      maxObjects: reply.maxObjects,
+      maxBufferBytes: reply.maxBufferBytes,
+      maxPendingRequests: reply.maxPendingRequests,
+    };
+  }
+
+  async listDisplays(): Promise<DisplayInfo[]> {
+    const reply = await this.#request('listDisplays', 0, {});
+    return reply.displays.map(displayInfo);
+  }
+
+  async getDisplayInfo(display: number): Promise<DisplayInfo> {
+    const reply = await this.#request('getDisplayInfo', 0, { display });
+    return displayInfo(reply.info);
+  }
+
+  /** Creates a layer. Buffer layers (the default kind) come with `.surface`, the producer end of their queue. */
+  async createSurface(options: CreateSurfaceOptions): Promise<SurfaceControl> {
+    return SurfaceControl.create(this.#link, options);
+  }
+
+  /** A new, empty transaction on this connection. */
+  transaction(): Transaction {
+    return new Transaction(this.#link);
+  }
+
+  /** Resolves once the server has handled every earlier request. */
+  async sync(): Promise<void> {
+    await this.#request('sync', 0, {});
+  }
+
+  /** The compositor's state: text, or JSON when `format` is 'json'. */
+  async dump(format: 'text' | 'json' = 'text'): Promise<string> {
+    const { args, fds } = await this.#requestWithFds('dump', 0, { format: format === 'json' ? 1 : 0 });
+    const fd = fds[0];
+    if (fd === undefined) throw new StratumError('PROTOCOL_ERROR', 'dump reply without its memfd');
+    try {
+      if (args.size === 0) return '';
+      const map = mapFd(fd, args.size, 'read');
+      try {
+        return new TextDecoder().decode(new Uint8Array(map, 0, args.size));
+      } finally {
+        unmap(map);
+      }
+    } finally {
+      closeFd(fd);
+    }
+  }
+
+  /** The display's pixels (secure layers black, skip-screenshot layers absent). */
+  async screencap(display?: number): Promise<Screenshot> {
+    const id = display ?? (await this.listDisplays())[0]?.id;
+    if (id === undefined) throw new StratumError('NAME_NOT_FOUND', 'the server has no display to capture');
+    const { args, fds } = await this.#requestWithFds('screencap', 0, { display: id });
+    const fd = fds[0];
+    if (fd === undefined) throw new StratumError('PROTOCOL_ERROR', 'screencap reply without its buffer fd');
+    const { fd: _fd, ...descriptor } = args.buffer;
+    const buffer = GraphicBuffer.import(fd, { ...descriptor, format: descriptor.format as PixelFormat });
+    try {
+      const src = buffer.bytes('read');
+      const row = buffer.width * 4;
+      const rgba = new Uint8Array(row * buffer.height);
+      for (let y = 0; y < buffer.height; y++) rgba.set(src.subarray(y * buffer.stride * 4, y * buffer.stride * 4 + row), y * row);
+      return { width: buffer.width, height: buffer.height, rgba };
+    } finally {
+      buffer.dispose();
+    }
+  }
+
+  /** Called once when the connection ends, with the reason (a DISCONNECTED error). */
+  onDisconnect(listener: (error: StratumError) => void): () => void {
+    this.#disconnectListeners.add(listener);
+    return () => this.#disconnectListeners.delete(listener);
+  }
+
+  /** Errors that belong to no call: a protocol error from the server, a failed callback. */
+  onError(listener: (error: StratumError) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /** Says goodbye and closes; pending calls reject with DISCONNECTED. */
+  close(): void {
+    if (this.#disconnected) return;
+    try {
+      this.#socket.send(encodeRequest('disconnect', 0, this.#nextSerial++, {}).bytes);
+    } catch {
+      // Already gone: closing is all that is left.
+    }
+    this.#onClosed('the client closed the connection');
+    this.#socket.close();
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------------
+
+  async #request<N extends ReplyName>(name: N, objectId: number, args: RequestArgs<N>): Promise<ReplyArgs<N>> {
+    const { args: reply, fds } = await this.#requestWithFds(name, objectId, args);
+    // Only the replies that declare fd fields carry fds; close anything else defensively.
+    for (const fd of fds) closeFd(fd);
+    return reply;
+  }
+
+  #requestWithFds<N extends ReplyName>(name: N, objectId: number, args: RequestArgs<N>): Promise<{ args: ReplyArgs<N>; fds: Fd[] }> {
+    if (this.#disconnected) return Promise.reject(this.#disconnected);
+    const serial = this.#nextSerial;
+    this.#nextSerial = this.#nextSerial >= 0xffffffff ? 1 : this.#nextSerial + 1;
+    let encoded;
+    try {
+      encoded = encodeRequest(name, objectId, serial, args);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(serial, {
+        name,
+        resolve: (message) => resolve(message as { args: ReplyArgs<N>; fds: Fd[] }),
+        reject,
+      });
+      try {
+        this.#socket.send(encoded.bytes, encoded.fds);
+      } catch (error) {
+        this.#pending.delete(serial);
+        reject(isStratumError(error, 'DISCONNECTED') ? this.#disconnectError(error.message) : error instanceof StratumError ? error : new StratumError('DISCONNECTED', String(error)));
+      }
+    });
+  }
+
+  #onObjectEvent(objectId: number, handler: EventHandler): () => void {
+    this.#eventHandlers.set(objectId, handler);
+    return () => this.#eventHandlers.delete(objectId);
+  }
+
+  #onMessage(received: ReceivedMessage): void {
+    const fds = received.takeFds();
+    let message;
+    try {
+      message = decodeServerMessage(received.data, fds);
+    } catch (error) {
+      for (const fd of fds) closeFd(fd);
+      this.#reportError(error instanceof StratumError ? error : new StratumError('PROTOCOL_ERROR', String(error)));
+      this.#onClosed(`the server sent a malformed message: ${String(error)}`);
+      this.#socket.close();
+      return;
+    }
+    if (message.kind === 'event') {
+      if (message.name === 'protocolError') {
+        this.#reportError(new StratumError('PROTOCOL_ERROR', `the server refused a message: ${message.args.message}`));
+        return;
+      }
+      // Surface events name the surface; transaction events the connection (0).
+      this.#eventHandlers.get(message.objectId)?.(message);
+      return;
+    }
+    const pending = this.#pending.get(message.serial);
+    if (!pending) {
+      for (const fd of fds) closeFd(fd);
+      return;
+    }
+    this.#pending.delete(message.serial);
+    if (message.kind === 'error') {
+      for (const fd of fds) closeFd(fd);
+      const code = statusFromNumber(message.code) ?? 'PROTOCOL_ERROR';
+      pending.reject(new StratumError(code, stripCode(message.message, code)));
+      return;
+    }
+    pending.resolve({ args: message.args, fds });
+  }
+
+  #reportError(error: StratumError): void {
+    for (const listener of this.#errorListeners) listener(error);
+  }
+
+  #disconnectError(reason: string): StratumError {
+    return new StratumError('DISCONNECTED', `disconnected from the Stratum server: ${reason}`);
+  }
+
+  #onClosed(reason: string): void {
+    if (this.#disconnected) return;
+    const error = this.#disconnectError(reason);
+    this.#disconnected = error;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) call.reject(error);
+    this.#eventHandlers.clear();
+    for (const listener of this.#disconnectListeners) listener(error);
+  }
+}
+
+function displayInfo(d: ReplyArgs<'getDisplayInfo'>['info']): DisplayInfo {
+  return { ...d, kind: KIND_NAMES[d.kind] ?? 'internal' };
+}
+
+// Error replies already start with the code's name ("BAD_VALUE: ..."); keep it once.
+function stripCode(message: string, code: string): string {
+  return message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+}

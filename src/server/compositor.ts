@@ -1,0 +1,174 @@
+// The narrow interface through which the server drives a compositor. The server maps protocol
+// requests onto it and never reaches into the flinger otherwise. Two implementations:
+// `flingerCompositor` (the real one) and `DirectConsumer` (acquires and releases every frame at
+// once: the consumer side for transport tests and the IPC benchmark, no composition).
+import type { Flinger } from '../flinger/flinger.js';
+import type { ApplyOptions, LayerHandle, LayerId, LayerSpec, TransactionData } from '../flinger/types.js';
+import { StratumError } from '../os/status.js';
+import { BufferQueue } from '../queue/buffer-queue.js';
+import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
+
+export interface CompositorDisplay {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: 'internal' | 'external' | 'virtual';
+  readonly width: number;
+  readonly height: number;
+  readonly refreshRate: number;
+  readonly density: number;
+  readonly layerStack: number;
+  readonly rotation: 0 | 90 | 180 | 270;
+}
+
+export interface CompositorClient {
+  /** Creates a layer; buffer layers come with the producer face of their queue. */
+  createLayer(spec: LayerSpec): LayerHandle;
+  destroyLayer(id: LayerId): void;
+  /** Checks the transaction now (StratumError on a bad field) and applies it later. */
+  apply(data: TransactionData, options: ApplyOptions): void;
+  /** The client is gone: destroy its layers, drop its pending transactions. */
+  dispose(): void;
+}
+
+export interface CapturedImage {
+  readonly width: number;
+  readonly height: number;
+  /** Tightly packed RGBA_8888. */
+  readonly rgba: Uint8Array;
+}
+
+export interface Compositor {
+  /** `allocate` allocates every buffer of the client's queues (on the client's quota). */
+  createClient(name: string, allocate: AllocateBuffer): CompositorClient;
+  displays(): readonly CompositorDisplay[];
+  dump(format: 'text' | 'json'): string;
+  capture(displayId: number): Promise<CapturedImage>;
+}
+
+const DEFAULT_DENSITY = 420;
+
+/** The real compositor: every request lands on the flinger's client API. */
+export function flingerCompositor(flinger: Flinger): Compositor {
+  return {
+    createClient(name, allocate) {
+      const client = flinger.createClient(name, { allocate });
+      return {
+        createLayer: (spec) => client.createLayer(spec),
+        destroyLayer: (id) => client.destroyLayer(id),
+        apply: (data, options) => {
+          client.apply(data, options);
+        },
+        dispose: () => client.dispose(),
+      };
+    },
+    displays() {
+      return flinger.displays.map((d) => ({
+        id: d.id,
+        name: d.name,
+        kind: 'internal' as const,
+        width: d.width,
+        height: d.height,
+        refreshRate: d.refreshRate,
+        density: DEFAULT_DENSITY,
+        layerStack: d.layerStack,
+        rotation: d.projection.orientation,
+      }));
+    },
+    dump(format) {
+      return format === 'json' ? JSON.stringify(flinger.dump(), null, 2) : flinger.dumpText();
+    },
+    async capture(displayId) {
+      const result = await flinger.capture(displayId);
+      return { width: result.width, height: result.height, rgba: result.rgba };
+    },
+  };
+}
+
+interface DirectLayer {
+  readonly id: LayerId;
+  readonly name: string;
+  readonly queue: BufferQueue | undefined;
+  readonly clientName: string;
+  framesConsumed: number;
+}
+
+/**
+ * A consumer with no composition: every frame is acquired the moment it is queued, shown to
+ * `onFrame` (which may read the buffer's bytes), and released at once. Transactions are refused.
+ */
+export class DirectConsumer implements Compositor {
+  readonly #layers = new Map<LayerId, DirectLayer>();
+  #nextLayerId = 1;
+
+  constructor(private readonly onFrame?: (layer: LayerId, frame: AcquiredFrame) => void) {}
+
+  get layerCount(): number {
+    return this.#layers.size;
+  }
+
+  createClient(name: string, allocate: AllocateBuffer): CompositorClient {
+    const owned = new Set<LayerId>();
+    return {
+      createLayer: (spec) => {
+        const id = this.#nextLayerId++;
+        let queue: BufferQueue | undefined;
+        if (spec.kind === 'buffer') {
+          queue = new BufferQueue({
+            allocate,
+            name: `${spec.name}#${id}`,
+            ...(spec.queue?.width !== undefined ? { defaultWidth: spec.queue.width } : {}),
+            ...(spec.queue?.height !== undefined ? { defaultHeight: spec.queue.height } : {}),
+            ...(spec.queue?.queueSize !== undefined ? { queueSize: spec.queue.queueSize } : {}),
+          });
+          const consumer = queue.consumer;
+          consumer.connect({
+            onFrameAvailable: () => {
+              const frame = consumer.acquire();
+              const layer = this.#layers.get(id);
+              if (layer) layer.framesConsumed += 1;
+              try {
+                this.onFrame?.(id, frame);
+              } finally {
+                consumer.release(frame.slot, frame.frameNumber);
+              }
+            },
+          });
+        }
+        this.#layers.set(id, { id, name: spec.name, queue, clientName: name, framesConsumed: 0 });
+        owned.add(id);
+        return { id, name: spec.name, kind: spec.kind, producer: queue?.producer };
+      },
+      destroyLayer: (id) => {
+        if (!owned.delete(id)) throw new StratumError('NAME_NOT_FOUND', `layer ${id} does not belong to ${name}`);
+        this.#destroy(id);
+      },
+      apply: () => {
+        throw new StratumError('UNSUPPORTED', 'the direct consumer has no layer tree: transactions need the flinger');
+      },
+      dispose: () => {
+        for (const id of owned) this.#destroy(id);
+        owned.clear();
+      },
+    };
+  }
+
+  #destroy(id: LayerId): void {
+    const layer = this.#layers.get(id);
+    if (!layer) return;
+    this.#layers.delete(id);
+    layer.queue?.consumer.disconnect();
+  }
+
+  displays(): readonly CompositorDisplay[] {
+    return [];
+  }
+
+  dump(format: 'text' | 'json'): string {
+    const layers = [...this.#layers.values()].map((l) => ({ id: l.id, name: l.name, client: l.clientName, framesConsumed: l.framesConsumed, queue: l.queue?.dump() ?? null }));
+    return format === 'json' ? JSON.stringify({ layers }, null, 2) : layers.map((l) => `layer ${l.id} ${l.name} (${l.client}) frames=${l.framesConsumed}`).join('\n');
+  }
+
+  capture(displayId: number): Promise<CapturedImage> {
+    return Promise.reject(new StratumError('NAME_NOT_FOUND', `display ${displayId} does not exist (the direct consumer drives no displays)`));
+  }
+}

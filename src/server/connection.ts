@@ -1,0 +1,687 @@
+// One client connection: its credentials, its own table of surfaces (ids are looked up only here,
+// so a client can never name another client's objects), its quotas, and the mapping of each
+// request onto the compositor and the surface's BufferQueue producer.
+import type { BufferAllocator } from '../buffer/allocator.js';
+import { GraphicBuffer } from '../buffer/graphic-buffer.js';
+import { DEFAULT_PRODUCER_USAGE, Usage } from '../buffer/usage.js';
+import { PixelFormat } from '../buffer/format.js';
+import type { ScalingMode, Transform } from '../buffer/transform.js';
+import type { LayerChanges, LayerHandle, LayerId, LayerKind, TransactionData, TransactionStats } from '../flinger/types.js';
+import { ROOT_LAYER } from '../flinger/types.js';
+import { closeFd, createSharedMemory, mapFd, unmap } from '../os/index.js';
+import type { ReceivedMessage, SeqPacketSocket } from '../os/socket.js';
+import { Status, StratumError, isStratumError } from '../os/status.js';
+import {
+  HELLO_TIMEOUT_MS,
+  LayerFlag,
+  MAX_BUFFER_SLOTS,
+  NO_PARENT,
+  PROTOCOL_VERSION,
+  SurfaceKind,
+  checkClientVersion,
+  decodeRequest,
+  encodeErrorReply,
+  encodeEvent,
+  encodeReply,
+  localTimeToWire,
+  wireTimeToLocal,
+} from '../protocol/index.js';
+import type { EncodedMessage, EventArgs, EventName, ReplyArgs, ReplyName, RequestArgs, RequestMessage } from '../protocol/index.js';
+import type { BufferProducer } from '../queue/buffer-queue.js';
+import type { Fence } from '../queue/fence.js';
+import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
+import type { ServerLimits } from './limits.js';
+
+interface SurfaceRecord {
+  readonly id: number;
+  readonly layer: LayerHandle;
+  readonly kind: LayerKind;
+  readonly format: PixelFormat;
+  readonly producer: BufferProducer | undefined;
+  /** Buffers whose fd the client holds: buffer id -> slot it was last handed out in. */
+  readonly clientBuffers: Map<number, number>;
+  /** Frame number of each slot's last queue (for buffer-released events). */
+  readonly slotFrames: Map<number, number>;
+  /** Frame counter for buffers given through transactions. */
+  transactionFrames: number;
+  destroyed: boolean;
+}
+
+export interface ConnectionStats {
+  readonly id: number;
+  readonly pid: number;
+  readonly uid: number;
+  readonly name: string;
+  readonly surfaces: number;
+  readonly pendingRequests: number;
+  readonly bufferBytes: number;
+  readonly buffers: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly fdsSent: number;
+}
+
+export interface ConnectionContext {
+  readonly compositor: Compositor;
+  readonly allocator: BufferAllocator;
+  readonly limits: ServerLimits;
+  readonly serverName: string;
+  readonly log: (line: string) => void;
+  readonly onClosed: (connection: ClientConnection, reason: string) => void;
+}
+
+const KIND_BY_CODE: Record<number, LayerKind | undefined> = {
+  [SurfaceKind.BUFFER]: 'buffer',
+  [SurfaceKind.COLOR]: 'color',
+  [SurfaceKind.CONTAINER]: 'container',
+};
+
+const WHEN_FULL = ['wait', 'fail', 'take-oldest-queued'] as const;
+
+export class ClientConnection {
+  readonly pid: number;
+  readonly uid: number;
+  readonly owner: string;
+  #name = '';
+  #ready = false;
+  #closed = false;
+  #client: CompositorClient | undefined;
+  readonly #surfaces = new Map<number, SurfaceRecord>();
+  #nextSurfaceId = 1;
+  #pending = 0;
+  #inFlight = new Set<Promise<unknown>>();
+  #helloTimer: NodeJS.Timeout | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #fdsSent = 0;
+
+  constructor(
+    readonly id: number,
+    readonly socket: SeqPacketSocket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const credentials = socket.peerCredentials();
+    this.pid = credentials.pid;
+    this.uid = credentials.uid;
+    this.owner = `client-${id}(pid ${this.pid})`;
+    ctx.allocator.setLimits(this.owner, { maxBytes: ctx.limits.maxBufferBytes, maxBuffers: ctx.limits.maxBuffers });
+    socket.onClose((reason) => this.#teardown(reason ? reason.message : 'the client closed the connection'));
+    socket.onMessage((message) => this.#onMessage(message));
+    this.#helloTimer = setTimeout(() => this.disconnect(`no hello within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS);
+    this.#helloTimer.unref();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  stats(): ConnectionStats {
+    const usage = this.ctx.allocator.usage(this.owner);
+    return {
+      id: this.id,
+      pid: this.pid,
+      uid: this.uid,
+      name: this.#name,
+      surfaces: this.#surfaces.size,
+      pendingRequests: this.#pending,
+      bufferBytes: usage.bytes,
+      buffers: usage.buffers,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      fdsSent: this.#fdsSent,
+    };
+  }
+
+  /** Closes the connection and releases everything of the client, logging why. */
+  disconnect(reason: string, quiet = false): void {
+    if (this.#closed) return;
+    if (!quiet) this.ctx.log(`stratum: disconnecting ${this.#describe()}: ${reason}`);
+    this.#teardown(reason);
+    this.socket.close();
+  }
+
+  // ---- receiving --------------------------------------------------------------------------------
+
+  #onMessage(message: ReceivedMessage): void {
+    if (this.#closed) return;
+    this.#bytesIn += message.data.length;
+    this.#messagesIn += 1;
+    const fds = message.takeFds();
+    let request: RequestMessage;
+    try {
+      // No request carries fds today: whatever arrived is closed below once decoded.
+      request = decodeRequest(message.data, fds);
+    } catch (error) {
+      this.#protocolError(error instanceof StratumError ? error.message : String(error));
+      return;
+    } finally {
+      for (const fd of fds) closeFd(fd);
+    }
+    if (!this.#ready && request.name !== 'hello') {
+      this.#protocolError(`PROTOCOL_ERROR: ${request.name} before hello`);
+      return;
+    }
+    if (this.#ready && request.name === 'hello') {
+      this.#protocolError('PROTOCOL_ERROR: hello sent twice');
+      return;
+    }
+    this.#dispatch(request);
+  }
+
+  #protocolError(message: string): void {
+    this.#send(encodeEvent('protocolError', 0, { code: Status.PROTOCOL_ERROR, message: message.slice(0, 900) }));
+    this.disconnect(`protocol error: ${message}`);
+  }
+
+  #dispatch(request: RequestMessage): void {
+    try {
+      switch (request.name) {
+        case 'hello':
+          return this.#hello(request.serial, request.args);
+        case 'disconnect':
+          return this.disconnect('the client said goodbye', true);
+        case 'sync': {
+          const earlier = [...this.#inFlight];
+          return this.#async(request, 'sync', () => Promise.allSettled(earlier).then(() => ({ args: {} })));
+        }
+        case 'listDisplays':
+          return this.#reply('listDisplays', request, { displays: this.ctx.compositor.displays().map(wireDisplay) });
+        case 'getDisplayInfo': {
+          const display = this.ctx.compositor.displays().find((d) => d.id === request.args.display);
+          if (!display) throw new StratumError('NAME_NOT_FOUND', `display ${request.args.display} does not exist`);
+          return this.#reply('getDisplayInfo', request, { info: wireDisplay(display) });
+        }
+        case 'createSurface':
+          return this.#reply('createSurface', request, this.#createSurface(request.args));
+        case 'destroySurface':
+          this.#destroySurface(this.#surface(request.objectId));
+          return this.#reply('destroySurface', request, {});
+        case 'dequeueBuffer': {
+          const surface = this.#surface(request.objectId);
+          return this.#async(request, 'dequeueBuffer', async () => ({ args: await this.#dequeue(surface, request.args) }));
+        }
+        case 'queueBuffer':
+          return this.#reply('queueBuffer', request, this.#queue(this.#surface(request.objectId), request.args));
+        case 'cancelBuffer':
+          producerOf(this.#surface(request.objectId)).cancel(request.args.slot);
+          return this.#reply('cancelBuffer', request, {});
+        case 'setProducerOptions':
+          this.#setProducerOptions(this.#surface(request.objectId), request.args);
+          return this.#reply('setProducerOptions', request, {});
+        case 'applyTransaction':
+          this.#applyTransaction(request.args);
+          return this.#reply('applyTransaction', request, {});
+        case 'dump': {
+          const args = this.#dump(request.args.format);
+          // The memfd was dup'ed into the message (or the send failed): ours is closed either way.
+          return this.#reply('dump', request, args, () => closeFd(args.fd));
+        }
+        case 'screencap': {
+          const display = request.args.display;
+          return this.#async(request, 'screencap', () => this.#screencap(display));
+        }
+      }
+    } catch (error) {
+      this.#replyError(request, error);
+    }
+  }
+
+  // ---- replies ----------------------------------------------------------------------------------
+
+  #send(message: EncodedMessage, after?: () => void): void {
+    try {
+      if (this.#closed) return;
+      this.socket.send(message.bytes, message.fds);
+      this.#bytesOut += message.bytes.length;
+      this.#messagesOut += 1;
+      this.#fdsSent += message.fds.length;
+    } catch (error) {
+      if (isStratumError(error, 'LIMIT_EXCEEDED')) {
+        this.disconnect(`outgoing backlog over ${this.ctx.limits.maxOutgoingBytes} bytes: the client stopped reading (${error.message})`);
+      } else if (!isStratumError(error, 'DISCONNECTED')) {
+        this.disconnect(`send failed: ${String(error)}`);
+      }
+    } finally {
+      after?.();
+    }
+  }
+
+  #reply<N extends ReplyName>(name: N, request: RequestMessage, args: NoInfer<ReplyArgs<N>>, after?: () => void): void {
+    this.#send(encodeReply(name, request.objectId, request.serial, args), after);
+  }
+
+  #replyError(request: RequestMessage, error: unknown): void {
+    if (this.#closed) return;
+    if (isStratumError(error) && error.code === 'VERSION_MISMATCH') {
+      this.#send(encodeErrorReply(request.objectId, request.serial, Status.VERSION_MISMATCH, error.message));
+      this.disconnect(error.message);
+      return;
+    }
+    const code = isStratumError(error) ? Status[error.code] : Status.INVALID_OPERATION;
+    const text = isStratumError(error) ? error.message : `internal error: ${String(error)}`;
+    if (!isStratumError(error)) this.ctx.log(`stratum: ${this.#describe()} ${request.name} failed: ${String(error)}`);
+    this.#send(encodeErrorReply(request.objectId, request.serial, code, text));
+  }
+
+  /**
+   * Runs a request that answers later, within the pending-request limit (checked before the work
+   * starts). `cleanup` runs once the reply is sent or dropped (for what the reply lent out).
+   */
+  #async<N extends ReplyName>(request: RequestMessage, name: N, start: () => Promise<{ args: ReplyArgs<N>; cleanup?: () => void }>): void {
+    if (this.#pending >= this.ctx.limits.maxPendingRequests) {
+      throw new StratumError('LIMIT_EXCEEDED', `${this.ctx.limits.maxPendingRequests} requests already wait for an answer (MAX_PENDING_REQUESTS_PER_CLIENT)`);
+    }
+    this.#pending += 1;
+    const done = start().then(
+      ({ args, cleanup }) => {
+        this.#pending -= 1;
+        this.#reply(name, request, args, cleanup);
+      },
+      (error: unknown) => {
+        this.#pending -= 1;
+        this.#replyError(request, error);
+      },
+    );
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+  }
+
+  #event<N extends EventName>(name: N, objectId: number, args: NoInfer<EventArgs<N>>): void {
+    this.#send(encodeEvent(name, objectId, args));
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------
+
+  #hello(serial: number, args: RequestArgs<'hello'>): void {
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    try {
+      checkClientVersion(args);
+    } catch (error) {
+      this.#replyError({ kind: 'request', name: 'hello', objectId: 0, serial, args }, error);
+      return;
+    }
+    this.#name = args.clientName || `pid-${this.pid}`;
+    const allocator = this.ctx.allocator;
+    this.#client = this.ctx.compositor.createClient(`${this.#name}(pid ${this.pid})`, (spec) => allocator.allocate(this.owner, spec));
+    this.#ready = true;
+    const limits = this.ctx.limits;
+    this.#send(
+      encodeReply('hello', 0, serial, {
+        major: PROTOCOL_VERSION.major,
+        minor: PROTOCOL_VERSION.minor,
+        serverName: this.ctx.serverName,
+        maxMessageBytes: limits.maxMessageBytes,
+        maxObjects: limits.maxObjects,
+        maxBufferBytes: limits.maxBufferBytes,
+        maxPendingRequests: limits.maxPendingRequests,
+      }),
+    );
+  }
+
+  #compositorClient(): CompositorClient {
+    if (!this.#client) throw new StratumError('NO_INIT', 'the connection has no compositor client (hello not done)');
+    return this.#client;
+  }
+
+  #surface(id: number): SurfaceRecord {
+    const surface = this.#surfaces.get(id);
+    // Looked up in this client's table only: another client's ids simply do not exist here.
+    if (!surface) throw new StratumError('NAME_NOT_FOUND', `surface ${id} does not exist on this connection`);
+    return surface;
+  }
+
+  #layerOf(id: number, what: string): LayerId {
+    const surface = this.#surfaces.get(id);
+    if (!surface) throw new StratumError('NAME_NOT_FOUND', `${what}: surface ${id} does not exist on this connection`);
+    return surface.layer.id;
+  }
+
+  #createSurface(args: RequestArgs<'createSurface'>): ReplyArgs<'createSurface'> {
+    if (this.#surfaces.size >= this.ctx.limits.maxObjects) {
+      throw new StratumError('LIMIT_EXCEEDED', `the client already holds ${this.#surfaces.size} surfaces (MAX_OBJECTS_PER_CLIENT ${this.ctx.limits.maxObjects})`);
+    }
+    const kind = KIND_BY_CODE[args.kind];
+    if (!kind) throw new StratumError('BAD_VALUE', `surface kind ${args.kind} is not 0 (buffer), 1 (color) or 2 (container)`);
+    if ((args.flags & ~allLayerFlags()) !== 0) throw new StratumError('BAD_VALUE', `flags 0x${args.flags.toString(16)} have unknown bits`);
+    if (kind === 'buffer' && (args.width === 0) !== (args.height === 0)) {
+      throw new StratumError('BAD_VALUE', `width and height must both be 0 (default) or both set, got ${args.width}x${args.height}`);
+    }
+    const parent = args.parent === undefined ? ROOT_LAYER : this.#layerOf(args.parent, 'parent');
+    const layer = this.#compositorClient().createLayer({
+      name: args.name || 'surface',
+      kind,
+      parent,
+      initial: flagChanges(args.flags, args.flags),
+      queue: {
+        ...(args.width > 0 ? { width: args.width, height: args.height } : {}),
+        ...(args.queueSize > 0 ? { queueSize: args.queueSize } : {}),
+      },
+    });
+    const id = this.#nextSurfaceId++;
+    const surface: SurfaceRecord = {
+      id,
+      layer,
+      kind,
+      format: (args.format || 1) as PixelFormat,
+      producer: layer.producer,
+      clientBuffers: new Map(),
+      slotFrames: new Map(),
+      transactionFrames: 0,
+      destroyed: false,
+    };
+    try {
+      layer.producer?.connect({
+        label: this.#name,
+        listener: {
+          onBufferReleased: (slot) => {
+            if (!surface.destroyed) this.#event('bufferReleased', id, { slot, frameNumber: surface.slotFrames.get(slot) ?? 0 });
+          },
+        },
+      });
+    } catch (error) {
+      this.#compositorClient().destroyLayer(layer.id);
+      throw error;
+    }
+    this.#surfaces.set(id, surface);
+    return { surface: id, layerId: layer.id };
+  }
+
+  #destroySurface(surface: SurfaceRecord): void {
+    surface.destroyed = true;
+    this.#surfaces.delete(surface.id);
+    this.#compositorClient().destroyLayer(surface.layer.id);
+  }
+
+  async #dequeue(surface: SurfaceRecord, args: RequestArgs<'dequeueBuffer'>): Promise<ReplyArgs<'dequeueBuffer'>> {
+    const producer = producerOf(surface);
+    const result = await producer.dequeue({
+      ...(args.width > 0 || args.height > 0 ? { width: args.width, height: args.height } : {}),
+      format: (args.format || surface.format) as PixelFormat,
+      usage: args.usage || DEFAULT_PRODUCER_USAGE,
+    });
+    // The client draws with the CPU: hand the slot over only once the consumer is done with it.
+    if (!result.fence.signalled) await result.fence.wait();
+    const known = surface.clientBuffers;
+    if (result.releaseAllBuffers) known.clear();
+    const buffer = result.buffer;
+    const slot = result.slot;
+    let handle: ReplyArgs<'dequeueBuffer'>['buffer'];
+    if (!known.has(buffer.id)) {
+      // The client replaces whatever it held for this slot with the new buffer.
+      for (const [id, s] of known) if (s === slot) known.delete(id);
+      handle = { ...buffer.describe(), fd: buffer.fd };
+    }
+    known.set(buffer.id, slot);
+    return {
+      slot,
+      bufferId: buffer.id,
+      needsReallocation: result.needsReallocation,
+      releaseAllBuffers: result.releaseAllBuffers,
+      bufferAge: result.bufferAge,
+      ...(handle ? { buffer: handle } : {}),
+    };
+  }
+
+  #queue(surface: SurfaceRecord, args: RequestArgs<'queueBuffer'>): ReplyArgs<'queueBuffer'> {
+    const out = producerOf(surface).queue(args.slot, {
+      ...(args.timestamp !== undefined ? { timestamp: wireTimeToLocal(args.timestamp) } : {}),
+      ...(args.desiredPresentTime !== undefined ? { desiredPresentTime: wireTimeToLocal(args.desiredPresentTime) } : {}),
+      ...(args.crop ? { crop: args.crop } : {}),
+      damage: args.damage,
+      transform: args.transform as Transform,
+      scalingMode: args.scalingMode as ScalingMode,
+    });
+    surface.slotFrames.set(args.slot, out.frameNumber);
+    return {
+      frameNumber: out.frameNumber,
+      bufferReplaced: out.bufferReplaced,
+      pendingFrames: out.pendingFrames,
+      width: out.width,
+      height: out.height,
+      transformHint: out.transformHint,
+    };
+  }
+
+  #setProducerOptions(surface: SurfaceRecord, args: RequestArgs<'setProducerOptions'>): void {
+    const producer = producerOf(surface);
+    if (args.whenFull !== undefined) {
+      const policy = WHEN_FULL[args.whenFull];
+      if (!policy) throw new StratumError('BAD_VALUE', `whenFull ${args.whenFull} is not 0 (wait), 1 (fail) or 2 (take-oldest-queued)`);
+      producer.setWhenFull(policy);
+    }
+    if (args.mailbox !== undefined) producer.setAsyncMode(args.mailbox);
+    if (args.maxDequeued !== undefined) producer.setMaxDequeued(args.maxDequeued);
+    if (args.dequeueTimeoutMs !== undefined) {
+      if (args.dequeueTimeoutMs < -1) throw new StratumError('BAD_VALUE', `dequeueTimeoutMs ${args.dequeueTimeoutMs} must be -1 (forever) or >= 0`);
+      producer.setDequeueTimeout(args.dequeueTimeoutMs === -1 ? Number.POSITIVE_INFINITY : args.dequeueTimeoutMs);
+    }
+  }
+
+  #applyTransaction(args: RequestArgs<'applyTransaction'>): void {
+    const client = this.#compositorClient();
+    const detached: { surface: SurfaceRecord; slot: number; buffer: GraphicBuffer }[] = [];
+    const seen = new Set<number>();
+    let layers: TransactionData['layers'];
+    try {
+      layers = args.changes.map((change) => {
+        const surface = this.#surface(change.surface);
+        if (seen.has(surface.id)) throw new StratumError('BAD_VALUE', `surface ${surface.id} appears twice in one transaction (merge folds repeats)`);
+        seen.add(surface.id);
+        const changes = this.#layerChanges(surface, change, detached);
+        return { layer: surface.layer.id, changes };
+      });
+    } catch (error) {
+      this.#undoDetach(detached);
+      throw error;
+    }
+    const commitId = args.commitCallbackId;
+    const completeId = args.completeCallbackId;
+    const ids = new Map([...this.#surfaces.values()].map((s) => [s.layer.id, s.id]));
+    try {
+      client.apply(
+        { layers, ...(args.desiredPresentTime !== undefined ? { desiredPresentTime: wireTimeToLocal(args.desiredPresentTime) } : {}) },
+        {
+          ...(commitId !== undefined ? { onCommit: (stats: TransactionStats) => this.#event('transactionCommitted', 0, { callbackId: commitId, latchTime: localTimeToWire(stats.latchTime) }) } : {}),
+          ...(completeId !== undefined ? { onComplete: (stats: TransactionStats) => this.#completed(completeId, stats, ids) } : {}),
+        },
+      );
+    } catch (error) {
+      this.#undoDetach(detached);
+      throw error;
+    }
+  }
+
+  #completed(callbackId: number, stats: TransactionStats, ids: Map<LayerId, number>): void {
+    const surfaces: EventArgs<'transactionCompleted'>['surfaces'] = [];
+    for (const s of stats.surfaces) {
+      const surface = ids.get(s.layer);
+      if (surface === undefined || !this.#surfaces.has(surface)) continue;
+      const released = s.previousReleaseFence?.signalTime;
+      surfaces.push({
+        surface,
+        frameNumber: s.frameNumber,
+        acquireTime: s.acquireTime < 0 ? -1 : localTimeToWire(s.acquireTime),
+        previousReleaseTime: released === undefined ? -1 : localTimeToWire(released),
+      });
+    }
+    this.#event('transactionCompleted', 0, {
+      callbackId,
+      latchTime: localTimeToWire(stats.latchTime),
+      presentTime: stats.presentTime < 0 ? -1 : localTimeToWire(stats.presentTime),
+      surfaces,
+    });
+  }
+
+  #layerChanges(
+    surface: SurfaceRecord,
+    change: RequestArgs<'applyTransaction'>['changes'][number],
+    detached: { surface: SurfaceRecord; slot: number; buffer: GraphicBuffer }[],
+  ): LayerChanges {
+    const out: Record<string, unknown> = {};
+    if (change.position) out.position = change.position;
+    if (change.matrix) out.matrix = change.matrix;
+    if (change.z !== undefined) out.z = change.z;
+    if (change.relativeZ) out.relativeZ = { relativeTo: this.#layerOf(change.relativeZ.relativeTo, 'relativeZ.relativeTo'), z: change.relativeZ.z };
+    if (change.layerStack !== undefined) out.layerStack = change.layerStack;
+    if (change.parent !== undefined) {
+      out.parent = change.parent === 0 ? ROOT_LAYER : change.parent === NO_PARENT ? null : this.#layerOf(change.parent, 'parent');
+    }
+    if (change.crop) out.crop = isEmpty(change.crop) ? null : change.crop;
+    if (change.bufferCrop) out.bufferCrop = isEmpty(change.bufferCrop) ? null : change.bufferCrop;
+    if (change.bufferTransform !== undefined) out.bufferTransform = change.bufferTransform;
+    if (change.scalingMode !== undefined) out.scalingMode = change.scalingMode;
+    if (change.size) out.size = change.size.width === 0 && change.size.height === 0 ? null : change.size;
+    if (change.alpha !== undefined) out.alpha = change.alpha;
+    if (change.color) out.color = change.color;
+    if (change.flags) {
+      if (((change.flags.flags | change.flags.mask) & ~allLayerFlags()) !== 0) {
+        throw new StratumError('BAD_VALUE', `surface ${surface.id}: flags 0x${change.flags.flags.toString(16)}/mask 0x${change.flags.mask.toString(16)} have unknown bits`);
+      }
+      Object.assign(out, flagChanges(change.flags.flags, change.flags.mask));
+    }
+    if (change.visibleRegionHint) out.visibleRegionHint = change.visibleRegionHint.length === 0 ? null : change.visibleRegionHint;
+    if (change.surfaceDamage) out.surfaceDamage = change.surfaceDamage.length === 0 ? null : change.surfaceDamage;
+    if (change.buffer) {
+      const slot = change.buffer.slot;
+      if (slot >= MAX_BUFFER_SLOTS) throw new StratumError('BAD_VALUE', `surface ${surface.id}: slot ${slot} is outside 0..${MAX_BUFFER_SLOTS - 1}`);
+      const producer = producerOf(surface);
+      // BLAST style: the dequeued buffer leaves the queue for the transaction and comes back as a
+      // free slot (with a buffer-released event) once the compositor is done with it.
+      const buffer = producer.detach(slot);
+      detached.push({ surface, slot, buffer });
+      surface.transactionFrames += 1;
+      out.buffer = { buffer, frameNumber: surface.transactionFrames, onRelease: (fence: Fence) => this.#returnBuffer(surface, buffer, fence) };
+    }
+    return out;
+  }
+
+  #returnBuffer(surface: SurfaceRecord, buffer: GraphicBuffer, fence: Fence): void {
+    const producer = surface.producer;
+    if (surface.destroyed || this.#closed || !producer?.connected || buffer.disposed) {
+      buffer.dispose();
+      return;
+    }
+    try {
+      const slot = producer.attach(buffer);
+      producer.cancel(slot, fence);
+      surface.clientBuffers.set(buffer.id, slot);
+    } catch {
+      // No room to take it back (the client changed its counts): the buffer is simply freed.
+      buffer.dispose();
+    }
+  }
+
+  #undoDetach(detached: { surface: SurfaceRecord; slot: number; buffer: GraphicBuffer }[]): void {
+    for (const { surface, buffer } of detached) {
+      const producer = surface.producer;
+      try {
+        // Back into a slot as dequeued, as if the transaction never took it.
+        const slot = producer?.attach(buffer);
+        if (slot !== undefined) surface.clientBuffers.set(buffer.id, slot);
+        else buffer.dispose();
+      } catch {
+        buffer.dispose();
+      }
+    }
+  }
+
+  #dump(format: number): ReplyArgs<'dump'> {
+    if (format > 1) throw new StratumError('BAD_VALUE', `dump format ${format} is not 0 (text) or 1 (json)`);
+    const bytes = new TextEncoder().encode(this.ctx.compositor.dump(format === 1 ? 'json' : 'text'));
+    const fd = createSharedMemory('stratum-dump', Math.max(1, bytes.length));
+    try {
+      const map = mapFd(fd, Math.max(1, bytes.length), 'read-write');
+      new Uint8Array(map).set(bytes);
+      unmap(map);
+    } catch (error) {
+      closeFd(fd);
+      throw error;
+    }
+    return { size: bytes.length, fd };
+  }
+
+  async #screencap(display: number): Promise<{ args: ReplyArgs<'screencap'>; cleanup: () => void }> {
+    const image = await this.ctx.compositor.capture(display);
+    // Not charged to the client: the server's copy is freed as soon as the reply is out.
+    const buffer = GraphicBuffer.allocate({ width: image.width, height: image.height, format: PixelFormat.RGBA_8888, usage: Usage.CPU_READ_OFTEN, strideAlignment: 4 });
+    try {
+      const dst = buffer.bytes();
+      const row = image.width * 4;
+      for (let y = 0; y < image.height; y++) dst.set(image.rgba.subarray(y * row, (y + 1) * row), y * buffer.stride * 4);
+      buffer.unmap();
+      return { args: { buffer: { ...buffer.describe(), fd: buffer.fd } }, cleanup: () => buffer.dispose() };
+    } catch (error) {
+      buffer.dispose();
+      throw error;
+    }
+  }
+
+  // ---- teardown ---------------------------------------------------------------------------------
+
+  #teardown(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    for (const surface of this.#surfaces.values()) surface.destroyed = true;
+    this.#surfaces.clear();
+    try {
+      this.#client?.dispose();
+    } catch (error) {
+      this.ctx.log(`stratum: cleanup of ${this.#describe()} failed: ${String(error)}`);
+    }
+    // Whatever the compositor did not free (buffers detached into transactions, in flight) goes now.
+    this.ctx.allocator.releaseOwner(this.owner);
+    this.ctx.onClosed(this, reason);
+  }
+
+  #describe(): string {
+    return `client ${this.id} '${this.#name}' (pid ${this.pid}, uid ${this.uid})`;
+  }
+}
+
+function producerOf(surface: SurfaceRecord): BufferProducer {
+  if (!surface.producer) throw new StratumError('INVALID_OPERATION', `surface ${surface.id} is a ${surface.kind} layer: it has no buffer queue`);
+  return surface.producer;
+}
+
+function allLayerFlags(): number {
+  return Object.values(LayerFlag).reduce((a, b) => a | b, 0);
+}
+
+function flagChanges(flags: number, mask: number): Partial<Record<'hidden' | 'opaque' | 'secure' | 'skipScreenshot' | 'nonPremultiplied', boolean>> {
+  const out: Partial<Record<'hidden' | 'opaque' | 'secure' | 'skipScreenshot' | 'nonPremultiplied', boolean>> = {};
+  const bits = [
+    ['hidden', LayerFlag.HIDDEN],
+    ['opaque', LayerFlag.OPAQUE],
+    ['secure', LayerFlag.SECURE],
+    ['skipScreenshot', LayerFlag.SKIP_SCREENSHOT],
+    ['nonPremultiplied', LayerFlag.NON_PREMULTIPLIED],
+  ] as const;
+  for (const [name, bit] of bits) if (mask & bit) out[name] = (flags & bit) !== 0;
+  return out;
+}
+
+function isEmpty(r: { left: number; top: number; right: number; bottom: number }): boolean {
+  return r.right <= r.left || r.bottom <= r.top;
+}
+
+function wireDisplay(d: CompositorDisplay): ReplyArgs<'getDisplayInfo'>['info'] {
+  return {
+    id: d.id,
+    name: d.name.slice(0, 100),
+    kind: d.kind === 'internal' ? 0 : d.kind === 'external' ? 1 : 2,
+    width: d.width,
+    height: d.height,
+    refreshRate: d.refreshRate,
+    density: d.density,
+    layerStack: d.layerStack,
+    rotation: d.rotation,
+  };
+}
