@@ -71,10 +71,10 @@ function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; tar
   ];
 }
 
-/** Medians in ms by case letter from pixman_bench's output. */
-function pixmanMedians(): Map<string, number> | undefined {
+/** Medians in ms by case letter from one pixman_bench run. */
+function pixmanMedians(runs: number): Map<string, number> | undefined {
   const binary = anchorBinary('pixman_bench');
-  const out = binary === undefined ? undefined : runAnchor(binary, ['100', 'pad', '1']);
+  const out = binary === undefined ? undefined : runAnchor(binary, [String(runs), 'pad', '1']);
   if (out === undefined) return undefined;
   const medians = new Map<string, number>();
   for (const m of out.matchAll(/\(([abcd])\).*min\/med\/max =\s+[\d.]+\s+([\d.]+)/g)) medians.set(m[1]!, Number(m[2]));
@@ -88,38 +88,51 @@ function memcpyHotMedian(): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+// The machine is shared: rounds alternate pixman and our scenes so load drift hits both alike.
+const ROUNDS = 3;
+
 export async function run(): Promise<void> {
   const notes: string[] = [];
-  const pixman = pixmanMedians();
-  if (!pixman) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
   const cores = availableParallelism();
   const single = new Renderer({ threads: 1 });
   const all = new Renderer({ threads: cores });
-  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores`);
+  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds alternating pixman_bench and these scenes`);
+  const list = scenes();
+  const oneThread = list.map((): number[] => []);
+  const allThreads = list.map((): number[] => []);
+  const pixmanRounds: Map<string, number>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const pixman = pixmanMedians(40);
+    if (pixman) pixmanRounds.push(pixman);
+    for (const [index, scene] of list.entries()) {
+      const runs = Math.ceil(scene.runs / ROUNDS);
+      for (let i = 0; i < 3; i++) single.composeSync(scene.target, scene.layers);
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        single.composeSync(scene.target, scene.layers);
+        oneThread[index]!.push(performance.now() - t0);
+      }
+      for (let i = 0; i < 3; i++) await all.compose(scene.target, scene.layers);
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        await all.compose(scene.target, scene.layers);
+        allThreads[index]!.push(performance.now() - t0);
+      }
+    }
+  }
+  if (pixmanRounds.length === 0) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
   const results: BenchResult[] = [];
   let phoneAllCores: BenchResult | undefined;
-  for (const scene of scenes()) {
-    for (let i = 0; i < 5; i++) single.composeSync(scene.target, scene.layers);
-    const oneThread: number[] = [];
-    for (let i = 0; i < scene.runs; i++) {
-      const t0 = performance.now();
-      single.composeSync(scene.target, scene.layers);
-      oneThread.push(performance.now() - t0);
-    }
-    for (let i = 0; i < 5; i++) await all.compose(scene.target, scene.layers);
-    const allThreads: number[] = [];
-    for (let i = 0; i < scene.runs; i++) {
-      const t0 = performance.now();
-      await all.compose(scene.target, scene.layers);
-      allThreads.push(performance.now() - t0);
-    }
-    const s1 = summarize(oneThread);
-    const sn = summarize(allThreads);
-    const peer = scene.peerCase === undefined ? undefined : pixman?.get(scene.peerCase);
+  for (const [index, scene] of list.entries()) {
+    const s1 = summarize(oneThread[index]!);
+    const sn = summarize(allThreads[index]!);
+    const letter = scene.peerCase;
+    const peerMedians = letter === undefined ? [] : pixmanRounds.flatMap((m) => m.get(letter) ?? []);
+    const peer = peerMedians.length > 0 ? summarize(peerMedians).median : undefined;
     results.push(withPeer({ case: `${scene.name}, 1 thread`, metric: 'ms_per_frame', median: round(s1.median), p99: round(s1.p99) }, 'pixman', peer));
     const multi: BenchResult = { case: `${scene.name}, ${cores} threads`, metric: 'ms_per_frame', median: round(sn.median), p99: round(sn.p99) };
     results.push(multi);
-    if (scene.peerCase === 'c') phoneAllCores = multi;
+    if (letter === 'c') phoneAllCores = multi;
   }
   const memcpy = memcpyHotMedian();
   if (memcpy === undefined) notes.push('memcpy_bench unavailable: no memcpy floor');

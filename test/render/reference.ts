@@ -19,14 +19,15 @@ interface Image {
 
 function imageOf(source: PixelSource): Image {
   if (source instanceof GraphicBuffer) {
-    const planes = source.layout.planes;
+    const [luma, chroma] = source.layout.planes;
+    if (!luma) throw new Error('reference: buffer without planes');
     return {
       bytes: source.bytes('read'),
       width: source.width,
       height: source.height,
       format: source.format,
-      strideBytes: planes[0]!.bytesPerRow,
-      chromaOffset: planes[1]?.offset ?? 0,
+      strideBytes: luma.bytesPerRow,
+      chromaOffset: chroma?.offset ?? 0,
     };
   }
   const bytes = source.bytes instanceof Uint8Array ? source.bytes : new Uint8Array(source.bytes);
@@ -118,6 +119,22 @@ function over(dst: Uint8Array, o: number, s: Rgba): void {
   for (let c = 0; c < 4; c++) dst[o + c] = Math.min(255, s[c]! + mul255(dst[o + c]!, inverse));
 }
 
+/** The premultiplied colour a colour or buffer layer offers at target pixel (x, y), before plane alpha. */
+function sourcePixel(layer: RenderLayer): (x: number, y: number) => Rgba {
+  switch (layer.kind) {
+    case 'buffer': {
+      const image = imageOf(layer.source);
+      return (x, y) => sample(image, layer, x, y);
+    }
+    case 'color': {
+      const c: Rgba = [layer.color.r, layer.color.g, layer.color.b, layer.color.a];
+      return () => c;
+    }
+    case 'clear':
+      return () => [0, 0, 0, 0];
+  }
+}
+
 /** Draws `layers` into an RGBA_8888 image given as bytes + size + row pitch, pixel by pixel. */
 export function referenceCompose(
   target: { bytes: Uint8Array; width: number; height: number; strideBytes: number },
@@ -126,7 +143,7 @@ export function referenceCompose(
 ): void {
   const frame = clip ?? [{ left: 0, top: 0, right: target.width, bottom: target.height }];
   for (const layer of layers) {
-    const image = layer.kind === 'buffer' ? imageOf(layer.source) : undefined;
+    const source = sourcePixel(layer);
     for (let y = 0; y < target.height; y++) {
       for (let x = 0; x < target.width; x++) {
         if (!inside([layer.dst], x, y) || !inside(frame, x, y)) continue;
@@ -138,9 +155,7 @@ export function referenceCompose(
           continue;
         }
         const alpha = quantizeAlpha(layer.planeAlpha ?? 1);
-        const s: Rgba = layer.kind === 'color'
-          ? [layer.color.r, layer.color.g, layer.color.b, layer.color.a]
-          : sample(image!, layer, x, y);
+        const s = source(x, y);
         over(target.bytes, o, [mul255(s[0], alpha), mul255(s[1], alpha), mul255(s[2], alpha), mul255(s[3], alpha)]);
       }
     }
