@@ -7,7 +7,8 @@ import { StratumError } from '../os/status.js';
 import type { Rect } from '../region/rect.js';
 import { intersectAreas } from './clip.js';
 import { quantizeAlpha, mul255, sourceMapping, yuvCoefficients } from './math.js';
-import type { BufferLayer, FloatRect, PixelSource, PremultipliedColor, RenderLayer, RenderTarget } from './types.js';
+import type { YuvCoefficients } from './math.js';
+import type { BufferLayer, FloatRect, PixelSource, PremultipliedColor, RenderLayer, RenderTarget, YuvConversion } from './types.js';
 
 /** Op kinds and the header layout of one op in the plan (mirrored in native/render_kernels.h). */
 export const OpKind = { FILL: 0, SOLID_OVER: 1, BUFFER: 2 } as const;
@@ -182,15 +183,18 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
   const bounds: Rect = { left: 0, top: 0, right: image.width, bottom: image.height };
   const frame = clip === undefined ? [bounds] : intersectAreas(checkRects('clip', clip), [bounds]);
   const sources: ArrayBuffer[] = [];
-  const chunks: Int32Array[] = [];
+  // Plain numbers while building, one Int32Array at the end: cheaper than typed arrays per op.
+  const words: number[] = [];
+  let opCount = 0;
   let pixels = 0;
-  layers.forEach((layer, index) => {
+  for (let index = 0; index < layers.length; index++) {
+    const layer = layers[index];
     const what = `layers[${index}]`;
     if (typeof layer !== 'object' || layer === null) bad(`${what} must be a layer object`);
     const dst = checkRect(`${what}.dst`, layer.dst);
     let area = intersectAreas(frame, [dst]);
     if (layer.clip !== undefined) area = intersectAreas(area, checkRects(`${what}.clip`, layer.clip));
-    const header = new Int32Array(OP_HEADER_INTS);
+    const header: number[] = new Array<number>(OP_HEADER_INTS).fill(0);
     header[H.dstLeft] = dst.left;
     header[H.dstTop] = dst.top;
     switch (layer.kind) {
@@ -202,9 +206,8 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
       case 'color': {
         const c = checkColor(`${what}.color`, layer.color);
         const alpha = checkPlaneAlpha(what, layer.planeAlpha);
-        const ch = (shift: number): number => mul255((c >>> shift) & 0xff, alpha);
         header[H.kind] = OpKind.SOLID_OVER;
-        header[H.color] = packRGBA(ch(0), ch(8), ch(16), ch(24));
+        header[H.color] = packRGBA(mul255(c & 0xff, alpha), mul255((c >>> 8) & 0xff, alpha), mul255((c >>> 16) & 0xff, alpha), mul255(c >>> 24, alpha));
         // A colour that became fully transparent draws nothing.
         if (header[H.color] === 0) area = [];
         break;
@@ -217,26 +220,31 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
       default:
         bad(`${what}.kind must be 'buffer', 'color' or 'clear', got ${String((layer as { kind: unknown }).kind)}`);
     }
-    if (area.length === 0) return;
+    if (area.length === 0) continue;
     header[H.rectCount] = area.length;
-    const rects = new Int32Array(area.length * 4);
-    area.forEach((r, i) => {
-      rects.set([r.left, r.top, r.right, r.bottom], i * 4);
+    for (const value of header) words.push(value);
+    for (const r of area) {
+      words.push(r.left, r.top, r.right, r.bottom);
       pixels += (r.right - r.left) * (r.bottom - r.top);
-    });
-    chunks.push(header, rects);
-  });
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const ops = new Int32Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    ops.set(c, at);
-    at += c.length;
+    }
+    opCount++;
   }
-  return { target: image, sources, ops, opCount: chunks.length / 2, pixels };
+  const ops = Int32Array.from(words);
+  return { target: image, sources, ops, opCount, pixels };
 }
 
-function encodeBufferLayer(what: string, layer: BufferLayer, header: Int32Array, target: ImageMemory, sources: ArrayBuffer[]): void {
+const yuvCache = new Map<string, YuvCoefficients>();
+function cachedYuvCoefficients(conversion: YuvConversion): YuvCoefficients {
+  const key = `${conversion.matrix}/${conversion.range}`;
+  let k = yuvCache.get(key);
+  if (k === undefined) {
+    k = yuvCoefficients(conversion);
+    yuvCache.set(key, k);
+  }
+  return k;
+}
+
+function encodeBufferLayer(what: string, layer: BufferLayer, header: number[], target: ImageMemory, sources: ArrayBuffer[]): void {
   const image = imageMemory(layer.source, `${what}.source`);
   if (image.buffer === target.buffer) bad(`${what}.source is the target's own memory; draw from a copy`);
   const crop = checkCrop(what, layer.crop, image.width, image.height);
@@ -259,7 +267,7 @@ function encodeBufferLayer(what: string, layer: BufferLayer, header: Int32Array,
   const m = sourceMapping(crop, dst, transform);
   let index = sources.indexOf(image.buffer);
   if (index < 0) index = sources.push(image.buffer) - 1;
-  const k = yuvCoefficients(yuv);
+  const k = cachedYuvCoefficients(yuv);
   header[H.kind] = OpKind.BUFFER;
   header[H.alpha] = checkPlaneAlpha(what, layer.planeAlpha);
   header[H.buffer] = index;
@@ -272,6 +280,16 @@ function encodeBufferLayer(what: string, layer: BufferLayer, header: Int32Array,
   header[H.chromaStrideBytes] = image.strideBytes;
   header[H.filter] = FilterCode[filter];
   header[H.blend] = BlendCode[blend];
-  header.set([m.ox, m.oy, m.dxx, m.dxy, m.dyx, m.dyy], H.ox);
-  header.set([k.yOffset, k.yScale, k.rv, k.gu, k.gv, k.bu], H.yOffset);
+  header[H.ox] = m.ox;
+  header[H.oy] = m.oy;
+  header[H.dxx] = m.dxx;
+  header[H.dxy] = m.dxy;
+  header[H.dyx] = m.dyx;
+  header[H.dyy] = m.dyy;
+  header[H.yOffset] = k.yOffset;
+  header[H.yScale] = k.yScale;
+  header[H.rv] = k.rv;
+  header[H.gu] = k.gu;
+  header[H.gv] = k.gv;
+  header[H.bu] = k.bu;
 }
