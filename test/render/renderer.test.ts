@@ -10,6 +10,8 @@ import { Usage } from '../../src/buffer/usage.js';
 import { isStratumError } from '../../src/os/status.js';
 import type { Rect } from '../../src/region/rect.js';
 import { Renderer } from '../../src/render/index.js';
+import { renderNative } from '../../src/render/native.js';
+import { OP_HEADER_INTS, buildPlan } from '../../src/render/plan.js';
 import type { BufferLayer, KernelVariant, PixelMemory, RenderLayer } from '../../src/render/index.js';
 import { referenceCompose } from './reference.js';
 
@@ -226,4 +228,29 @@ test('bad plans are refused with a StratumError that names the problem', () => {
   refuses([{ kind: 'clear', dst: { left: 0.5, top: 0, right: 1, bottom: 1 } }], /dst.left must be an integer/);
   refuses([], /target must be RGBA_8888/, { ...source, format: PixelFormat.BGRA_8888 });
   assert.throws(() => new Renderer({ threads: 0 }), /threads must be an integer in 1\.\.64/);
+});
+
+test('the native side refuses a corrupted plan instead of touching memory out of bounds', () => {
+  const target = makeTarget(8, 8, 8, () => 0);
+  const source = makeTarget(4, 4, 4, () => 7);
+  const plan = buildPlan(target, [{ kind: 'buffer', source, dst: { left: 0, top: 0, right: 8, bottom: 8 } }]);
+  const native = renderNative();
+  const run = (ops: Int32Array, sources: readonly ArrayBuffer[] = plan.sources): void =>
+    native.renderExecuteSync(plan.target.buffer, 0, 32, 8, 8, sources, ops);
+  run(plan.ops);
+  assert.equal(target.bytes[0], 7, 'the intact plan draws');
+  const corrupt = (index: number, value: number): Int32Array => {
+    const ops = new Int32Array(plan.ops);
+    ops[index] = value;
+    return ops;
+  };
+  assert.throws(() => run(corrupt(OP_HEADER_INTS + 2, 9)), /rect 0 \[0,0,9,8\] is outside the target/);
+  assert.throws(() => run(corrupt(1, 5)), /runs past the op stream/);
+  assert.throws(() => run(corrupt(0, 7)), /unknown kind 7/);
+  assert.throws(() => run(corrupt(8, 5)), /source rows run past its 64 bytes/);
+  assert.throws(() => run(corrupt(6, 4)), /source rows run past|row pitch/);
+  assert.throws(() => run(corrupt(4, 3)), /source index out of range/);
+  assert.throws(() => run(corrupt(18, 0)), /not a flip or quarter turn/);
+  assert.throws(() => run(plan.ops.subarray(0, 10)), /truncated header/);
+  assert.throws(() => native.renderExecuteSync(plan.target.buffer, 0, 32, 8, 9, plan.sources, plan.ops), /does not fit/);
 });
