@@ -1,3 +1,4 @@
-// Displays and their timing: the headless display, projection, VSync sources.
+// Displays and their timing: the headless (internal/external) display, virtual displays, modes, projection, VSync sources.
 export * from './vsync.js';
 export * from './display.js';
+export * from './virtual.js';

@@ -19,7 +19,41 @@ export interface VsyncSource {
   cancelVsync(): void;
   /** Changes the refresh rate (Hz) from the next VSync on. */
   setRefreshRate(hz: number): void;
+  /**
+   * Also calls `observer` at every delivered VSync, after the receiver (the composer's VSync
+   * callback, the varying-rate mode). Observing never requests a VSync. Returns a remover.
+   */
+  observe(observer: VsyncCallback): () => void;
   dispose(): void;
+}
+
+/** The observers of a source, called in order; one that throws does not stop the others. */
+class Observers {
+  #list: VsyncCallback[] = [];
+
+  add(observer: VsyncCallback): () => void {
+    if (typeof observer !== 'function') throw new StratumError('BAD_VALUE', 'VSync observer must be a function');
+    this.#list.push(observer);
+    return () => {
+      this.#list = this.#list.filter((o) => o !== observer);
+    };
+  }
+
+  call(timestamp: number): void {
+    for (const observer of this.#list) {
+      try {
+        observer(timestamp);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  clear(): void {
+    this.#list = [];
+  }
 }
 
 export function checkRefreshRate(hz: number): number {
@@ -35,6 +69,7 @@ export class SoftwareVsyncSource implements VsyncSource {
   #timer: NodeJS.Timeout | undefined;
   #lastDelivered = -Infinity;
   #disposed = false;
+  readonly #observers = new Observers();
 
   constructor(refreshRate = 60, private readonly clock: () => number = monotonicNow) {
     this.#period = 1000 / checkRefreshRate(refreshRate);
@@ -83,6 +118,11 @@ export class SoftwareVsyncSource implements VsyncSource {
     this.#timer = undefined;
     this.#lastDelivered = target;
     this.#callback?.(target);
+    this.#observers.call(target);
+  }
+
+  observe(observer: VsyncCallback): () => void {
+    return this.#observers.add(observer);
   }
 
   cancelVsync(): void {
@@ -104,6 +144,7 @@ export class SoftwareVsyncSource implements VsyncSource {
   dispose(): void {
     this.cancelVsync();
     this.#callback = undefined;
+    this.#observers.clear();
     this.#disposed = true;
   }
 }
@@ -117,6 +158,7 @@ export class ManualVsyncSource implements VsyncSource {
   #time: number;
   #requested = false;
   #callback: VsyncCallback | undefined;
+  readonly #observers = new Observers();
   /** VSyncs that passed with nobody asking (they cost nothing). */
   skipped = 0;
 
@@ -164,11 +206,17 @@ export class ManualVsyncSource implements VsyncSource {
     }
     this.#requested = false;
     this.#callback?.(timestamp);
+    this.#observers.call(timestamp);
     return true;
+  }
+
+  observe(observer: VsyncCallback): () => void {
+    return this.#observers.add(observer);
   }
 
   dispose(): void {
     this.#requested = false;
     this.#callback = undefined;
+    this.#observers.clear();
   }
 }

@@ -13,7 +13,12 @@ import { CompositionType } from './types.js';
 /** The renderer's face the flinger uses (src/render's Renderer satisfies it). */
 export interface RenderBackend {
   compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats>;
+  /** The same on the calling thread: used for small damage, where a trip to the threadpool costs more than the pixels. */
+  composeSync?(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats;
 }
+
+/** Damage up to this many pixels is composed on the main thread (about 0.1 ms of blending). */
+export const SYNC_COMPOSE_MAX_PIXELS = 128 * 128;
 
 /** One display's frame, ready to compose. */
 export interface DisplayFrame {
@@ -97,7 +102,12 @@ export class ClientComposition implements CompositionEngine {
   async present(frame: DisplayFrame): Promise<CompositionResult> {
     for (const layer of frame.layers) layer.compositionType = CompositionType.CLIENT;
     if (frame.damage.isEmpty) return { pixelsComposed: 0 };
-    const stats = await this.renderer.compose(frame.display.framebuffer, toRenderLayers(frame.layers, frame.damage, frame.clearRegion), frame.damage.rects());
+    const layers = toRenderLayers(frame.layers, frame.damage, frame.clearRegion);
+    const clip = frame.damage.rects();
+    const stats =
+      this.renderer.composeSync && frame.damage.area() <= SYNC_COMPOSE_MAX_PIXELS
+        ? this.renderer.composeSync(frame.display.framebuffer, layers, clip)
+        : await this.renderer.compose(frame.display.framebuffer, layers, clip);
     return { pixelsComposed: stats.pixelsTouched };
   }
 }

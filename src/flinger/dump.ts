@@ -58,7 +58,7 @@ export function dumpText(dump: FlingerDump): string {
   const out: string[] = [];
   out.push(`Displays (${dump.displays.length}):`);
   for (const d of dump.displays) {
-    out.push(`  Display ${d.id} "${d.name}" ${d.width}x${d.height} @ ${num(d.refreshRate)} Hz, stack ${d.layerStack}, ${d.powerOn ? 'on' : 'off'}, presented ${d.framesPresented}, VSyncs missed ${d.vsyncsMissed}`);
+    out.push(`  Display ${d.id} "${d.name}"${d.kind ? ` (${d.kind})` : ''} ${d.width}x${d.height} @ ${num(d.refreshRate)} Hz, stack ${d.layerStack}, ${d.powerMode ?? (d.powerOn ? 'on' : 'off')}, presented ${d.framesPresented}, VSyncs missed ${d.vsyncsMissed}`);
     const f = d.lastFrame;
     if (!f) {
       out.push('    no frame yet');
@@ -72,7 +72,7 @@ export function dumpText(dump: FlingerDump): string {
       out.push(
         `    ${String(z).padEnd(2)} ${`#${l.layer} ${l.name}`.slice(0, 28).padEnd(28)} ${l.compositionType.padEnd(12)} ${l.blendMode.padEnd(14)} ${num(l.planeAlpha).padEnd(6)} ${`[${num(sc.left)},${num(sc.top)},${num(sc.right)},${num(sc.bottom)}]`.padEnd(30)} ${`[${fr.left},${fr.top},${fr.right},${fr.bottom}]`.padEnd(22)} ${transformName(l.bufferTransform)}`,
       );
-      out.push(`         visible ${rects(l.visibleRegion)}; damage ${rects(l.surfaceDamage)}`);
+      out.push(`         visible ${rects(l.visibleRegion)}; damage ${rects(l.surfaceDamage)}${l.compositionRefusal ? `; no plane: ${l.compositionRefusal}` : ''}`);
     });
     const skipped = Object.entries(f.skipped);
     if (skipped.length > 0) out.push(`    not shown: ${skipped.map(([id, why]) => `#${id} ${why}`).join(', ')}`);

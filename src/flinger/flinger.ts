@@ -3,8 +3,9 @@
 // the damage, present, release, call back. VSync is on demand: the flinger asks its pacesetter
 // display for a VSync only while something is pending, so an idle server runs no timers at all.
 import { Usage } from '../buffer/index.js';
+import type { Transform } from '../buffer/transform.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
-import type { HeadlessDisplay } from '../display/display.js';
+import type { DisplayChange, HeadlessDisplay } from '../display/display.js';
 import { StratumError, isStratumError } from '../os/status.js';
 import { BufferQueue } from '../queue/buffer-queue.js';
 import { Fence, NO_FENCE, monotonicNow } from '../queue/fence.js';
@@ -115,6 +116,7 @@ export class Flinger {
   readonly #layers = new Map<LayerId, Layer>();
   readonly #clients = new Map<ClientId, ClientState>();
   readonly #history = new Map<DisplayId, DisplayHistory>();
+  readonly #displayWatch = new Map<DisplayId, () => void>();
   readonly #framesPresented = new Map<DisplayId, number>();
   readonly #waitingAcquire = new Map<LayerId, AcquiredFrame>();
   readonly #renderer: RenderBackend;
@@ -131,6 +133,8 @@ export class Flinger {
   #vsyncsMissed = 0;
   #inFlight = false;
   #again = false;
+  /** When work was still pending at the end of a frame: the VSync the next frame should land on. */
+  #wantedVsync: number | undefined;
   #settleWaiters: (() => void)[] = [];
   /** Signals when the last frame's composition finished: buffers replaced after it are free. */
   #lastFrameDone: Fence = NO_FENCE;
@@ -167,7 +171,25 @@ export class Flinger {
     if (this.#displays.includes(display)) throw new StratumError('INVALID_OPERATION', `display ${display.id} is already added`);
     this.#displays.push(display);
     if (this.#displays.length === 1) display.vsync.setCallback((t) => this.#onVsync(t));
+    // Power, mode, projection and stack changes redraw the display; a rotation re-hints its producers.
+    this.#displayWatch.set(display.id, display.onChange((change) => this.#onDisplayChange(display, change)));
     this.#scheduleFrame();
+  }
+
+  #onDisplayChange(display: HeadlessDisplay, change: DisplayChange): void {
+    if (change === 'projection') {
+      for (const layer of this.#layers.values()) {
+        if (layer.queue && !layer.queue.abandoned && this.#rootStack(layer) === display.layerStack) layer.queue.consumer.setTransformHint(display.transformHint);
+      }
+    }
+    if (this.#displays.includes(display)) this.invalidateDisplay(display.id);
+  }
+
+  /** The layer stack of a layer's root (null when offscreen). */
+  #rootStack(layer: Layer): number | null {
+    let at: Layer | undefined = layer;
+    while (at && at.parent !== ROOT_LAYER) at = at.parent === null ? undefined : this.#layers.get(at.parent);
+    return at ? at.props.layerStack : null;
   }
 
   /** Removes a display (its framebuffer stays the caller's). The pacesetter moves to the next one. */
@@ -176,6 +198,8 @@ export class Flinger {
     if (index < 0) throw new StratumError('NAME_NOT_FOUND', `no display ${id}`);
     const [display] = this.#displays.splice(index, 1);
     this.#history.delete(id);
+    this.#displayWatch.get(id)?.();
+    this.#displayWatch.delete(id);
     if (index === 0 && display) {
       display.vsync.cancelVsync();
       display.vsync.setCallback(undefined);
@@ -280,6 +304,14 @@ export class Flinger {
     this.#scheduleFrame();
   }
 
+  /** @internal FlingerClient.setTransformHint. */
+  setTransformHintFor(client: ClientState, id: LayerId, hint: Transform): void {
+    this.#checkClient(client);
+    const layer = this.#layerFor(client, id, 'layer', true);
+    if (!layer.queue) throw new StratumError('INVALID_OPERATION', `layer ${id} (${layer.name}) is a ${layer.kind} layer: it has no buffer queue`);
+    layer.queue.consumer.setTransformHint(hint);
+  }
+
   /** @internal */
   layerHandle(client: ClientState, id: LayerId): LayerHandle {
     const layer = this.#layerFor(client, id, 'layer', false);
@@ -319,6 +351,7 @@ export class Flinger {
     return this.#frameCount;
   }
 
+  /** VSyncs at which pending work could not run (a frame still in flight, or a late timer). */
   get vsyncsMissed(): number {
     return this.#vsyncsMissed;
   }
@@ -364,6 +397,8 @@ export class Flinger {
         refreshRate: d.refreshRate,
         layerStack: d.layerStack,
         powerOn: d.powerOn,
+        kind: d.kind,
+        powerMode: d.powerMode,
         framesPresented: this.#framesPresented.get(d.id) ?? 0,
         vsyncsMissed: this.#vsyncsMissed,
         lastFrame: h
@@ -376,6 +411,7 @@ export class Flinger {
                 layer: l.layer,
                 name: l.name,
                 compositionType: l.compositionType,
+                ...(l.compositionRefusal !== undefined ? { compositionRefusal: l.compositionRefusal } : {}),
                 blendMode: l.blendMode,
                 planeAlpha: l.planeAlpha,
                 sourceCrop: l.sourceCrop,
@@ -412,6 +448,8 @@ export class Flinger {
     }
     this.#vsyncListeners = [];
     this.#presentListeners.clear();
+    for (const unwatch of this.#displayWatch.values()) unwatch();
+    this.#displayWatch.clear();
     this.#engine.dispose?.();
   }
 
@@ -547,6 +585,12 @@ export class Flinger {
       this.#again = true;
       return;
     }
+    const period = this.#displays[0]?.period ?? 0;
+    if (this.#wantedVsync !== undefined && period > 0 && vsyncTime > this.#wantedVsync + period / 2) {
+      // Work was waiting, but this VSync is later than the one after the last frame: those in between were lost.
+      this.#vsyncsMissed += Math.round((vsyncTime - this.#wantedVsync) / period);
+    }
+    this.#wantedVsync = undefined;
     this.#inFlight = true;
     void this.#frame(vsyncTime)
       .catch((error: unknown) => this.#onError(error))
@@ -555,7 +599,10 @@ export class Flinger {
         for (const resolve of this.#settleWaiters.splice(0)) resolve();
         const again = this.#again || this.#hasPendingWork();
         this.#again = false;
-        if (again) this.#scheduleFrame();
+        if (again) {
+          this.#wantedVsync = vsyncTime + (this.#displays[0]?.period ?? 0);
+          this.#scheduleFrame();
+        }
       });
   }
 
@@ -601,7 +648,7 @@ export class Flinger {
       const snapshot = buildSnapshot(this.#layers, { width: display.width, height: display.height, projection: display.projectionTransform() }, {
         layerStack: display.layerStack,
         secure: display.secure,
-        skipScreenshotLayers: false,
+        skipScreenshotLayers: display.skipScreenshotLayers,
       });
       const setupKey = JSON.stringify([display.width, display.height, display.layerStack, display.projection]);
       const previous = this.#history.get(display.id);
@@ -779,10 +826,11 @@ export function frameDamage(before: Snapshot, after: Snapshot): Region {
   for (const layer of after.layers) {
     const footprint = after.footprints.get(layer.layer) ?? Region.EMPTY;
     const oldKey = before.keys.get(layer.layer);
+    const oldFootprint = before.footprints.get(layer.layer) ?? Region.EMPTY;
     if (oldKey === undefined) {
       damage = damage.union(footprint);
-    } else if (oldKey !== after.keys.get(layer.layer)) {
-      damage = damage.union(footprint).union(before.footprints.get(layer.layer) ?? Region.EMPTY);
+    } else if (oldKey !== after.keys.get(layer.layer) || !oldFootprint.equals(footprint)) {
+      damage = damage.union(footprint).union(oldFootprint);
     } else if (!layer.surfaceDamage.isEmpty) {
       damage = damage.union(layer.surfaceDamage);
     }
@@ -853,6 +901,11 @@ export class FlingerClient {
   /** Destroys a layer now; its children go offscreen. */
   destroyLayer(id: LayerId): void {
     this.#flinger.destroyLayerFor(this.#state, id);
+  }
+
+  /** Tells a buffer layer's producer how to pre-rotate (the display's rotation; window manager). */
+  setTransformHint(id: LayerId, hint: Transform): void {
+    this.#flinger.setTransformHintFor(this.#state, id, hint);
   }
 
   /** Destroys every layer of the client (client death) and drops its pending transactions. */

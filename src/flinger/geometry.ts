@@ -52,12 +52,19 @@ export function mapPoint(t: Affine, x: number, y: number): Point {
 
 /** The bounding box of a rectangle's image. */
 export function mapRect(t: Affine, r: FloatRect): FloatRect {
-  const p = [mapPoint(t, r.left, r.top), mapPoint(t, r.right, r.top), mapPoint(t, r.left, r.bottom), mapPoint(t, r.right, r.bottom)];
+  const x0 = t.a * r.left + t.c * r.top + t.tx;
+  const x1 = t.a * r.right + t.c * r.top + t.tx;
+  const x2 = t.a * r.left + t.c * r.bottom + t.tx;
+  const x3 = t.a * r.right + t.c * r.bottom + t.tx;
+  const y0 = t.b * r.left + t.d * r.top + t.ty;
+  const y1 = t.b * r.right + t.d * r.top + t.ty;
+  const y2 = t.b * r.left + t.d * r.bottom + t.ty;
+  const y3 = t.b * r.right + t.d * r.bottom + t.ty;
   return {
-    left: Math.min(...p.map((q) => q.x)),
-    top: Math.min(...p.map((q) => q.y)),
-    right: Math.max(...p.map((q) => q.x)),
-    bottom: Math.max(...p.map((q) => q.y)),
+    left: Math.min(x0, x1, x2, x3),
+    top: Math.min(y0, y1, y2, y3),
+    right: Math.max(x0, x1, x2, x3),
+    bottom: Math.max(y0, y1, y2, y3),
   };
 }
 

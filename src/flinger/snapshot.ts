@@ -49,7 +49,7 @@ export interface Snapshot {
   readonly layers: OutputLayer[];
   /** Where each output layer draws before occlusion (display space): what damage compares. */
   readonly footprints: ReadonlyMap<LayerId, Region>;
-  /** Everything about a layer that changes its pixels other than new buffer content. */
+  /** Everything about a layer that changes its pixels other than new buffer content and its footprint. */
   readonly keys: ReadonlyMap<LayerId, string>;
   /** Union of the opaque layers' visible regions: no need to clear below them. */
   readonly opaqueRegion: Region;
@@ -243,19 +243,13 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
     };
     out.push(output);
     footprints.set(c.layer.id, c.footprint);
+    const f = c.contentFrame;
+    const k = c.contentCrop;
+    const col = c.color;
+    // The footprint is compared separately (Region.equals), so the key stays a cheap string.
     keys.set(
       c.layer.id,
-      JSON.stringify([
-        output.z,
-        output.kind,
-        c.contentFrame,
-        c.contentCrop,
-        c.bufferTransform,
-        c.blendMode,
-        c.state.alpha,
-        c.color,
-        c.footprint.toJSON(),
-      ]),
+      `${output.z} ${output.kind} ${f.left} ${f.top} ${f.right} ${f.bottom} ${k.left} ${k.top} ${k.right} ${k.bottom} ${c.bufferTransform} ${c.blendMode} ${c.state.alpha} ${col.r} ${col.g} ${col.b}`,
     );
   }
   return { layers: out, footprints, keys, opaqueRegion: aboveOpaque, skipped };

@@ -251,6 +251,8 @@ export interface OutputLayer {
   /** What changed in this layer's content this frame (display space, within visibleRegion). */
   readonly surfaceDamage: Region;
   compositionType: CompositionType;
+  /** Why the composer refused this layer a plane (set by the HWC engine; absent when it got one). */
+  compositionRefusal?: string;
 }
 
 export interface LayerDump {
@@ -271,6 +273,8 @@ export interface OutputLayerDump {
   readonly layer: LayerId;
   readonly name: string;
   readonly compositionType: CompositionType;
+  /** Why the composer refused the layer a plane (absent when it got one, or with the all-CLIENT engine). */
+  readonly compositionRefusal?: string;
   readonly blendMode: BlendMode;
   readonly planeAlpha: number;
   readonly sourceCrop: FloatRect;
@@ -288,6 +292,10 @@ export interface DisplayDump {
   readonly refreshRate: number;
   readonly layerStack: LayerStack;
   readonly powerOn: boolean;
+  /** internal, external or virtual (absent from older dumps). */
+  readonly kind?: string;
+  /** off, doze or on. */
+  readonly powerMode?: string;
   readonly framesPresented: number;
   readonly vsyncsMissed: number;
   readonly lastFrame: {

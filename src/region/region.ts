@@ -109,12 +109,24 @@ export class Region implements Iterable<Rect> {
     const b = toRegion(other);
     if (b.isEmpty) return this;
     if (this.isEmpty) return b;
+    if (this.isRect && b.isRect && this.containsRect(b.bounds())) return this;
     return new Region(combine(this.bands, b.bands, UNION));
   }
 
   intersect(other: Region | Rect): Region {
     const b = toRegion(other);
     if (b.isEmpty || this.isEmpty) return Region.EMPTY;
+    if (this.isRect && b.isRect) {
+      // Two rectangles: the common case of clips and footprints, without the band sweep.
+      const p = this.bands[0]!;
+      const q = b.bands[0]!;
+      return Region.fromRect({
+        left: Math.max(p.spans[0]!, q.spans[0]!),
+        top: Math.max(p.top, q.top),
+        right: Math.min(p.spans[1]!, q.spans[1]!),
+        bottom: Math.min(p.bottom, q.bottom),
+      });
+    }
     return new Region(combine(this.bands, b.bands, INTERSECT));
   }
 
@@ -150,7 +162,12 @@ export class Region implements Iterable<Rect> {
 
   /** True when every pixel of `r` is in the region. */
   containsRect(r: Rect): boolean {
-    return isEmptyRect(r) || Region.fromRect(r).subtract(this).isEmpty;
+    if (isEmptyRect(r)) return true;
+    if (this.isRect && !this.isEmpty) {
+      const band = this.bands[0]!;
+      return r.left >= band.spans[0]! && r.right <= band.spans[1]! && r.top >= band.top && r.bottom <= band.bottom;
+    }
+    return Region.fromRect(r).subtract(this).isEmpty;
   }
 
   intersects(other: Region | Rect): boolean {
