@@ -4,6 +4,7 @@
 // display for a VSync only while something is pending, so an idle server runs no timers at all.
 import { Usage } from '../buffer/index.js';
 import type { Transform } from '../buffer/transform.js';
+import type { Transform } from '../buffer/transform.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { DisplayChange, HeadlessDisplay } from '../display/display.js';
 import { StratumError, isStratumError } from '../os/status.js';
@@ -302,6 +303,14 @@ export class Flinger {
     }
     this.#clients.delete(client.id);
     this.#scheduleFrame();
+  }
+
+  /** @internal FlingerClient.setTransformHint. */
+  setTransformHintFor(client: ClientState, id: LayerId, hint: Transform): void {
+    this.#checkClient(client);
+    const layer = this.#layerFor(client, id, 'layer', true);
+    if (!layer.queue) throw new StratumError('INVALID_OPERATION', `layer ${id} (${layer.name}) is a ${layer.kind} layer: it has no buffer queue`);
+    layer.queue.consumer.setTransformHint(hint);
   }
 
   /** @internal FlingerClient.setTransformHint. */
@@ -901,6 +910,11 @@ export class FlingerClient {
   /** Destroys a layer now; its children go offscreen. */
   destroyLayer(id: LayerId): void {
     this.#flinger.destroyLayerFor(this.#state, id);
+  }
+
+  /** Tells a buffer layer's producer how to pre-rotate (the display's rotation; window manager). */
+  setTransformHint(id: LayerId, hint: Transform): void {
+    this.#flinger.setTransformHintFor(this.#state, id, hint);
   }
 
   /** Tells a buffer layer's producer how to pre-rotate (the display's rotation; window manager). */
