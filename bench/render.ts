@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 
 import { PixelFormat } from '../src/buffer/format.js';
 import { Transform } from '../src/buffer/transform.js';
+import { closeFd, createSharedMemory, mapFd, unmap } from '../src/os/index.js';
+import type { Fd } from '../src/os/index.js';
 import { Renderer } from '../src/render/index.js';
 import type { PixelMemory, RenderLayer } from '../src/render/index.js';
 import { anchorBinary, runAnchor } from './lib/anchors.js';
@@ -15,10 +17,29 @@ import { report, round, summarize, withPeer } from './lib/report.js';
 const W = 1080;
 const H = 2400;
 
+// Page-aligned shared memory, as GraphicBuffers have (pixman_bench uses aligned_alloc(64)), with
+// rows packed exactly as in pixman_bench (stride = width).
+const mappings: { fd: Fd; memory: ArrayBuffer }[] = [];
+function sharedBytes(size: number): ArrayBuffer {
+  const pageSize = Math.ceil(size / 4096) * 4096;
+  const fd = createSharedMemory('stratum-bench-render', pageSize);
+  const memory = mapFd(fd, pageSize, 'read-write');
+  mappings.push({ fd, memory });
+  return memory;
+}
+
+function releaseShared(): void {
+  for (const { fd, memory } of mappings.splice(0)) {
+    unmap(memory);
+    closeFd(fd);
+  }
+}
+
 function image(width: number, height: number, format: PixelFormat, pixel: (x: number, y: number) => number): PixelMemory {
-  const words = new Uint32Array(width * height);
+  const bytes = sharedBytes(width * height * 4);
+  const words = new Uint32Array(bytes, 0, width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) words[y * width + x] = pixel(x, y);
-  return { bytes: words.buffer, width, height, stride: width, format };
+  return { bytes, width, height, stride: width, format };
 }
 
 // The anchor's patterns, word for word: alpha in the top byte, colours <= alpha.
@@ -32,7 +53,7 @@ const translucent = (a: number, seed: number) => (x: number, y: number): number 
 };
 
 function nv12Frame(width: number, height: number): PixelMemory {
-  const bytes = new Uint8Array(width * height + width * (height / 2));
+  const bytes = new Uint8Array(sharedBytes(width * height + width * (height / 2)), 0, width * height + width * (height / 2));
   for (let i = 0; i < width * height; i++) bytes[i] = 16 + ((i * 7) % 220);
   for (let i = width * height; i < bytes.length; i++) bytes[i] = 16 + ((i * 13) % 225);
   return { bytes, width, height, stride: width, format: PixelFormat.NV12 };
@@ -141,5 +162,6 @@ export async function run(): Promise<void> {
   }
   const b = results.find((r) => r.case.startsWith('(b)') && r.ratio !== undefined);
   if (b) notes.push(`goal (b) <= 0.6x pixman: measured ${b.ratio}`);
+  releaseShared();
   report('render', results, notes);
 }
