@@ -261,6 +261,16 @@ Napi::Value SocketType(const Napi::CallbackInfo& info) {
 // FdPoller(fd, callback(status, events)): a uv_poll_t on the loop of this thread. setEvents(mask)
 // with UV_READABLE=1 | UV_WRITABLE=2 (0 stops watching); close() stops it and releases the handle
 // (the fd itself stays open: its owner closes it). The JS object stays alive while open.
+//
+// The uv handle lives in its own allocation, freed by its close callback. Each one holds an async
+// cleanup hook until that callback ran, so a worker's environment (and this addon's code, which
+// Node unloads with it) outlives every close callback, even for pollers still open at exit.
+struct PollHandle {
+  uv_poll_t poll;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  class FdPoller* owner = nullptr;
+};
+
 class FdPoller : public Napi::ObjectWrap<FdPoller> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -282,31 +292,46 @@ class FdPoller : public Napi::ObjectWrap<FdPoller> {
       ThrowArg(env, "FdPoller", "no libuv loop on this thread", "EINVAL");
       return;
     }
-    handle_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, handle_, fd);
+    PollHandle* handle = new PollHandle;
+    int rc = uv_poll_init(loop, &handle->poll, fd);
     if (rc != 0) {
-      delete handle_;
-      handle_ = nullptr;
+      delete handle;
       ThrowErrno(env, "uv_poll_init", "fd=" + std::to_string(fd), -rc);
       return;
     }
-    handle_->data = this;
+    handle->poll.data = handle;
+    if (napi_add_async_cleanup_hook(env, &FdPoller::OnEnvCleanup, handle, &handle->hook) != napi_ok) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&handle->poll), &FdPoller::OnClosed);
+      ThrowArg(env, "FdPoller", "cannot register an environment cleanup hook", "EINVAL");
+      return;
+    }
+    handle->owner = this;
+    handle_ = handle;
     env_ = env;
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     context_ = new Napi::AsyncContext(env, "StratumFdPoller");
     Ref();  // the loop holds this object until close()
-    napi_add_env_cleanup_hook(env, &FdPoller::OnEnvCleanup, this);
   }
 
-  ~FdPoller() override { Release(); }
+  ~FdPoller() override {
+    if (env_torn_down_) {
+      // The environment is being destroyed: its references and async contexts go with it.
+      callback_.SuppressDestruct();
+      return;
+    }
+    Release();
+    DestroyContext();
+  }
 
  private:
+  uv_poll_t* Poll() { return &handle_->poll; }
+
   Napi::Value SetEvents(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     int64_t mask = 0;
     if (!ReadInt(info, 0, "FdPoller.setEvents", "events", 0, UV_READABLE | UV_WRITABLE, &mask)) return env.Undefined();
     if (handle_ == nullptr) return ThrowArg(env, "FdPoller.setEvents", "poller is closed", "EBADF");
-    int rc = mask == 0 ? uv_poll_stop(handle_) : uv_poll_start(handle_, static_cast<int>(mask), &FdPoller::OnPoll);
+    int rc = mask == 0 ? uv_poll_stop(Poll()) : uv_poll_start(Poll(), static_cast<int>(mask), &FdPoller::OnPoll);
     if (rc != 0) return ThrowErrno(env, "uv_poll_start", "events=" + std::to_string(mask), -rc);
     return env.Undefined();
   }
@@ -320,55 +345,96 @@ class FdPoller : public Napi::ObjectWrap<FdPoller> {
   }
 
   Napi::Value RefLoop(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(Poll()));
     return info.Env().Undefined();
   }
 
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
-    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(handle_));
+    if (handle_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(Poll()));
     return info.Env().Undefined();
   }
 
-  // Stops polling and hands the handle to uv_close, which frees it once libuv is done with it.
+  // Stops polling and hands the handle to uv_close; its close callback frees it.
   void Release() {
     if (handle_ == nullptr) return;
-    uv_poll_stop(handle_);
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    handle_->owner = nullptr;
+    uv_poll_stop(Poll());
+    uv_close(reinterpret_cast<uv_handle_t*>(Poll()), &FdPoller::OnClosed);
     handle_ = nullptr;
-    napi_remove_env_cleanup_hook(env_, &FdPoller::OnEnvCleanup, this);
-    delete context_;
-    context_ = nullptr;
-    callback_.Reset();
+    callback_.Reset();  // the callback closes over the socket that holds this poller: break the cycle
+    if (!in_callback_) DestroyContext();
   }
 
-  static void OnEnvCleanup(void* arg) {
-    FdPoller* self = static_cast<FdPoller*>(arg);
-    if (self->handle_ == nullptr) return;
-    uv_poll_stop(self->handle_);
-    self->handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(self->handle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    self->handle_ = nullptr;
+  static void OnClosed(uv_handle_t* h) {
+    PollHandle* handle = static_cast<PollHandle*>(h->data);
+    if (handle->hook != nullptr) napi_remove_async_cleanup_hook(handle->hook);
+    delete handle;
   }
 
-  static void OnPoll(uv_poll_t* handle, int status, int events) {
-    FdPoller* self = static_cast<FdPoller*>(handle->data);
-    if (self == nullptr || self->callback_.IsEmpty()) return;
-    Napi::Env env = self->env_;
-    Napi::HandleScope scope(env);
-    // libuv reports POLLERR (e.g. the peer reset the connection) as UV_EBADF and stops the handle.
-    napi_value args[2] = {Napi::Number::New(env, status < 0 ? -status : 0), Napi::Number::New(env, events)};
-    self->callback_.MakeCallback(self->Value(), 2, args, *self->context_);
-    if (env.IsExceptionPending()) {
-      Napi::Error error = env.GetAndClearPendingException();
-      napi_fatal_exception(env, error.Value());
+  // The environment is going away with this poller open (or its close still pending).
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle /*hook*/, void* arg) {
+    PollHandle* handle = static_cast<PollHandle*>(arg);
+    if (handle->owner != nullptr) {
+      handle->owner->env_torn_down_ = true;
+      handle->owner->handle_ = nullptr;
+      handle->owner = nullptr;
+    }
+    uv_handle_t* h = reinterpret_cast<uv_handle_t*>(&handle->poll);
+    if (!uv_is_closing(h)) {
+      uv_poll_stop(&handle->poll);
+      uv_close(h, &FdPoller::OnClosed);
     }
   }
 
-  uv_poll_t* handle_ = nullptr;
+  static void OnPoll(uv_poll_t* poll, int status, int events) {
+    PollHandle* handle = static_cast<PollHandle*>(poll->data);
+    FdPoller* self = handle->owner;
+    if (self == nullptr || self->callback_.IsEmpty()) return;
+    napi_env env = self->env_;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    // The callback may close this poller; the async context it runs under is freed afterwards.
+    self->in_callback_ = true;
+    self->Deliver(env, status, events);
+    self->in_callback_ = false;
+    if (self->handle_ == nullptr && !self->env_torn_down_) self->DestroyContext();
+    napi_close_handle_scope(env, scope);
+  }
+
+  // Raw N-API here: node-addon-api's error wrappers abort when the thread is terminating
+  // (process.exit() in a worker's callback), where these calls merely fail.
+  void Deliver(napi_env env, int status, int events) {
+    napi_value args[2];
+    napi_value receiver;
+    napi_value callback;
+    napi_value result;
+    // libuv reports POLLERR (e.g. the peer reset the connection) as UV_EBADF and stops the handle.
+    if (napi_create_int32(env, status < 0 ? -status : 0, &args[0]) != napi_ok ||
+        napi_create_int32(env, events, &args[1]) != napi_ok ||
+        napi_get_reference_value(env, static_cast<napi_ref>(callback_), &callback) != napi_ok ||
+        napi_get_reference_value(env, static_cast<napi_ref>(static_cast<Napi::Reference<Napi::Object>&>(*this)),
+                                 &receiver) != napi_ok)
+      return;
+    if (napi_make_callback(env, *context_, receiver, callback, 2, args, &result) == napi_ok) return;
+    // A callback that threw: report it as an uncaught exception, as for any event callback.
+    bool pending = false;
+    napi_value error;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &error) == napi_ok)
+      napi_fatal_exception(env, error);
+  }
+
+  void DestroyContext() {
+    delete context_;
+    context_ = nullptr;
+  }
+
+  PollHandle* handle_ = nullptr;
   napi_env env_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::AsyncContext* context_ = nullptr;
+  bool in_callback_ = false;
+  bool env_torn_down_ = false;
 };
 
 }  // namespace
