@@ -4,7 +4,6 @@
 // display for a VSync only while something is pending, so an idle server runs no timers at all.
 import { Usage } from '../buffer/index.js';
 import type { Transform } from '../buffer/transform.js';
-import type { Transform } from '../buffer/transform.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { DisplayChange, HeadlessDisplay } from '../display/display.js';
 import { StratumError, isStratumError } from '../os/status.js';
@@ -139,6 +138,10 @@ export class Flinger {
   #settleWaiters: (() => void)[] = [];
   /** Signals when the last frame's composition finished: buffers replaced after it are free. */
   #lastFrameDone: Fence = NO_FENCE;
+  /** Compositions in flight (the frame, captures): their fences signal when they stop reading buffers. */
+  readonly #readers = new Set<Fence>();
+  /** Work that must wait until nothing reads layer buffers (freeing a destroyed layer's queue). */
+  #afterReaders: (() => void)[] = [];
   #disposed = false;
 
   constructor(options: FlingerOptions = {}) {
@@ -313,14 +316,6 @@ export class Flinger {
     layer.queue.consumer.setTransformHint(hint);
   }
 
-  /** @internal FlingerClient.setTransformHint. */
-  setTransformHintFor(client: ClientState, id: LayerId, hint: Transform): void {
-    this.#checkClient(client);
-    const layer = this.#layerFor(client, id, 'layer', true);
-    if (!layer.queue) throw new StratumError('INVALID_OPERATION', `layer ${id} (${layer.name}) is a ${layer.kind} layer: it has no buffer queue`);
-    layer.queue.consumer.setTransformHint(hint);
-  }
-
   /** @internal */
   layerHandle(client: ClientState, id: LayerId): LayerHandle {
     const layer = this.#layerFor(client, id, 'layer', false);
@@ -368,8 +363,30 @@ export class Flinger {
   // ---- capture and dump ------------------------------------------------------------------------
 
   /** The display's content as RGBA: secure layers black, skip-screenshot layers absent (unless options say otherwise). */
-  capture(displayId: DisplayId = this.primaryDisplay.id, options: CaptureOptions = {}): Promise<CaptureResult> {
-    return captureDisplay(this.#layers, this.display(displayId), this.#renderer, options);
+  async capture(displayId: DisplayId = this.primaryDisplay.id, options: CaptureOptions = {}): Promise<CaptureResult> {
+    const display = this.display(displayId);
+    return this.#reading('capture', () => captureDisplay(this.#layers, display, this.#renderer, options));
+  }
+
+  /** Runs a composition that reads layer buffers; releases and frees meanwhile wait for it. */
+  async #reading<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const done = new Fence(label);
+    this.#readers.add(done);
+    try {
+      return await work();
+    } finally {
+      this.#readers.delete(done);
+      done.signal();
+      if (this.#readers.size === 0) {
+        for (const task of this.#afterReaders.splice(0)) task();
+      }
+    }
+  }
+
+  /** The fence a buffer released now goes back with: done when every composition reading it is. */
+  #releaseFence(): Fence {
+    if (this.#readers.size === 0) return this.#lastFrameDone;
+    return Fence.merge('release', ...this.#readers);
   }
 
   dump(): FlingerDump {
@@ -530,10 +547,15 @@ export class Flinger {
     layer.destroyed = true;
     for (const child of [...layer.children]) this.#setParent(child, null);
     this.#setParent(layer, null);
-    this.#releaseCurrent(layer, this.#lastFrameDone);
+    this.#releaseCurrent(layer, this.#releaseFence());
     const waiting = this.#waitingAcquire.get(layer.id);
     if (waiting) this.#waitingAcquire.delete(layer.id);
-    layer.queue?.consumer.disconnect();
+    // Abandoning the queue frees its buffers: never while a composition may still read them.
+    const queue = layer.queue;
+    if (queue) {
+      if (this.#readers.size === 0) queue.consumer.disconnect();
+      else this.#afterReaders.push(() => queue.consumer.disconnect());
+    }
     this.#layers.delete(layer.id);
     this.#clients.get(layer.clientId)?.layers.delete(layer.id);
   }
@@ -568,7 +590,7 @@ export class Flinger {
   /** Shows `next` instead of the current buffer; the replaced one goes back now. */
   #latch(layer: Layer, next: LatchedBuffer): Fence | null {
     if (layer.latchedThisFrame) layer.framesDropped++; // replaced before it was ever presented
-    const replaced = this.#releaseCurrent(layer, this.#lastFrameDone);
+    const replaced = this.#releaseCurrent(layer, this.#releaseFence());
     layer.current = next;
     layer.latchedThisFrame = true;
     layer.framesLatched++;
@@ -663,7 +685,7 @@ export class Flinger {
       const previous = this.#history.get(display.id);
       const damage = previous && previous.setupKey === setupKey ? frameDamage(previous.snapshot, snapshot) : Region.fromRect({ left: 0, top: 0, right: display.width, bottom: display.height });
       const clearRegion = damage.subtract(snapshot.opaqueRegion);
-      const result = await this.#engine.present({ display, frame, vsyncTime, layers: snapshot.layers, damage, clearRegion });
+      const result = await this.#reading(`frame-${frame}`, () => this.#engine.present({ display, frame, vsyncTime, layers: snapshot.layers, damage, clearRegion }));
       const presentTime = Math.max(vsyncTime, this.#clock());
       this.#history.set(display.id, { snapshot, setupKey, frame, vsyncTime, presentTime, damage });
       this.#framesPresented.set(display.id, (this.#framesPresented.get(display.id) ?? 0) + 1);
@@ -724,7 +746,7 @@ export class Flinger {
       applyProperties(layer, changes);
       replaced.set(id, null);
       if (changes.buffer === null) {
-        replaced.set(id, this.#releaseCurrent(layer, this.#lastFrameDone));
+        replaced.set(id, this.#releaseCurrent(layer, this.#releaseFence()));
       } else if (changes.buffer) {
         const sub: BufferSubmission = changes.buffer;
         const fence = sub.acquireFence ?? NO_FENCE;
@@ -910,11 +932,6 @@ export class FlingerClient {
   /** Destroys a layer now; its children go offscreen. */
   destroyLayer(id: LayerId): void {
     this.#flinger.destroyLayerFor(this.#state, id);
-  }
-
-  /** Tells a buffer layer's producer how to pre-rotate (the display's rotation; window manager). */
-  setTransformHint(id: LayerId, hint: Transform): void {
-    this.#flinger.setTransformHintFor(this.#state, id, hint);
   }
 
   /** Tells a buffer layer's producer how to pre-rotate (the display's rotation; window manager). */

@@ -8,7 +8,7 @@ import type { BufferProducer, Fence as FenceType } from '../../src/queue/index.j
 import { Fence } from '../../src/queue/index.js';
 import { Transaction } from '../../src/flinger/index.js';
 import type { RGBA } from './support.js';
-import { fillRect, harness, screenPixel } from './support.js';
+import { fillRect, harness, screenPixel, solidBuffer } from './support.js';
 
 async function produce(producer: BufferProducer, color: RGBA, input: { timestamp?: number; desiredPresentTime?: number; fence?: FenceType; damage?: { left: number; top: number; right: number; bottom: number }[] } = {}, size = 8): Promise<number> {
   const d = await producer.dequeue({ width: size, height: size, format: PixelFormat.RGBA_8888 });
@@ -133,4 +133,29 @@ test('a destroyed layer abandons its queue: the producer hears ABANDONED', async
   assert.deepEqual(screenPixel(h.display, 1, 1), [0, 0, 0, 255]);
   await assert.rejects(producer.dequeue(), (e: unknown) => e instanceof Error && /ABANDONED/.test(e.message));
   h.dispose();
+});
+
+test('destroying a layer while a capture reads its buffer: the buffer goes back with a fence that signals when the capture is done, and the queue is freed after it', async () => {
+  const h = harness({ width: 256, height: 256 });
+  const layer = h.client.createLayer({ name: 'app', kind: 'buffer', queue: { width: 256, height: 256 } });
+  const producer = layer.producer!;
+  producer.connect();
+  await produce(producer, [0, 0, 255, 255], {}, 256);
+  const mine = h.client.createLayer({ name: 'mine', kind: 'buffer' });
+  const own = solidBuffer(64, 64, [255, 0, 0, 255]);
+  const fences: FenceType[] = [];
+  h.client.apply(new Transaction().setBuffer(mine.id, { buffer: own, onRelease: (f) => fences.push(f) }));
+  await h.frame();
+  const capture = h.flinger.capture();
+  h.client.destroyLayer(layer.id);
+  h.client.destroyLayer(mine.id);
+  assert.equal(fences.length, 1);
+  assert.equal(fences[0]?.signalled, false, 'the capture still reads the buffer');
+  assert.equal(producer.connected, true, 'the queue is not torn down under the capture');
+  const shot = await capture;
+  assert.deepEqual([...shot.rgba.subarray(0, 4)], [255, 0, 0, 255]);
+  assert.equal(fences[0]?.signalled, true);
+  await assert.rejects(producer.dequeue(), (e: unknown) => e instanceof Error && /ABANDONED/.test(e.message));
+  h.dispose();
+  own.dispose();
 });
