@@ -34,15 +34,16 @@ export class Renderer {
    * threadpool and the Promise settles when they are all done. Neither the target nor any source
    * may be unmapped or disposed before it settles.
    */
-  async compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats> {
+  compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats> {
     const started = performance.now();
+    // Not async: a bad plan throws here, at the caller, before anything is queued.
     const plan = buildPlan(target, layers, clip);
     const bands = this.bandsFor(plan);
-    if (plan.opCount > 0) {
-      const t = plan.target;
-      await renderNative().renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands);
-    }
-    return stats(plan, bands, started);
+    if (plan.opCount === 0) return Promise.resolve(stats(plan, bands, started));
+    const t = plan.target;
+    return renderNative()
+      .renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands)
+      .then(() => stats(plan, bands, started));
   }
 
   /**

@@ -228,6 +228,8 @@ test('bad plans are refused with a StratumError that names the problem', () => {
   refuses([{ kind: 'clear', dst: { left: 0.5, top: 0, right: 1, bottom: 1 } }], /dst.left must be an integer/);
   refuses([], /target must be RGBA_8888/, { ...source, format: PixelFormat.BGRA_8888 });
   assert.throws(() => new Renderer({ threads: 0 }), /threads must be an integer in 1\.\.64/);
+  // compose validates before queuing anything: the error is thrown, not a rejected Promise.
+  assert.throws(() => void new Renderer().compose(target, [{ kind: 'shadow', dst } as unknown as RenderLayer]), /kind must be/);
 });
 
 test('the native side refuses a corrupted plan instead of touching memory out of bounds', () => {
