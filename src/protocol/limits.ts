@@ -28,6 +28,10 @@ export const MAX_DAMAGE_RECTS = 64;
 export const MAX_LAYER_CHANGES_PER_TRANSACTION = 256;
 export const MAX_DISPLAYS = 16;
 export const MAX_SURFACE_STATS = 256;
+/** Rectangles in a window's touchable region. */
+export const MAX_TOUCHABLE_RECTS = 32;
+/** Key names of input events ('a', 'Enter', 'ArrowLeft'). */
+export const MAX_KEY_NAME_BYTES = 32;
 /** Buffer slots per surface (Android's NUM_BUFFER_SLOTS). */
 export const MAX_BUFFER_SLOTS = 64;
 /** Milliseconds a client has to send its hello before it is disconnected. */
@@ -46,6 +50,8 @@ export const LIMITS: Readonly<Record<string, LimitInfo>> = {
   MAX_DAMAGE_RECTS: { value: MAX_DAMAGE_RECTS, unit: 'rectangles', enforcedBy: 'codec', description: 'damage rectangles of one queued frame or layer change' },
   MAX_LAYER_CHANGES_PER_TRANSACTION: { value: MAX_LAYER_CHANGES_PER_TRANSACTION, unit: 'changes', enforcedBy: 'codec', description: 'per-layer state changes in one transaction' },
   MAX_DISPLAYS: { value: MAX_DISPLAYS, unit: 'displays', enforcedBy: 'codec', description: 'displays in one list reply' },
+  MAX_TOUCHABLE_RECTS: { value: MAX_TOUCHABLE_RECTS, unit: 'rectangles', enforcedBy: 'codec', description: 'rectangles of a window\'s touchable region' },
+  MAX_KEY_NAME_BYTES: { value: MAX_KEY_NAME_BYTES, unit: 'UTF-8 bytes', enforcedBy: 'codec', description: 'key name of an input event' },
   MAX_SURFACE_STATS: { value: MAX_SURFACE_STATS, unit: 'entries', enforcedBy: 'codec', description: 'per-surface entries in one transaction-completed event' },
   MAX_BUFFER_SLOTS: { value: MAX_BUFFER_SLOTS, unit: 'slots', enforcedBy: 'server', description: 'buffer slots per surface; a slot number outside 0..63 gets BAD_VALUE' },
   HELLO_TIMEOUT_MS: { value: HELLO_TIMEOUT_MS, unit: 'ms', enforcedBy: 'server', description: 'time a new connection has to complete the handshake' },

@@ -10,7 +10,9 @@ import {
   MAX_ERROR_MESSAGE_BYTES,
   MAX_LAYER_CHANGES_PER_TRANSACTION,
   MAX_NAME_BYTES,
+  MAX_KEY_NAME_BYTES,
   MAX_SURFACE_STATS,
+  MAX_TOUCHABLE_RECTS,
 } from './limits.js';
 
 // ---- shared structs -------------------------------------------------------------------------
@@ -91,6 +93,20 @@ export const surfaceStatsField = struct('SurfaceStats', {
   acquireTime: f64,
   /** When the previously shown buffer was released; -1 if it is not yet released. */
   previousReleaseTime: f64,
+});
+
+/** A window's layout as the window manager decided it (logical display space). */
+export const windowConfigField = struct('WindowConfig', {
+  frame: rectField,
+  /** The display's size after rotation. */
+  displayWidth: u32,
+  displayHeight: u32,
+  /** 0, 90, 180 or 270. */
+  rotation: u16,
+  /** Transform 0..7 the producer should pre-rotate by. */
+  transformHint: u8,
+  /** What the status and navigation bars take from each edge. */
+  insets: rectField,
 });
 
 // ---- messages -------------------------------------------------------------------------------
@@ -264,6 +280,73 @@ export const requests = {
     fields: { display: u32 },
     reply: { buffer: bufferHandleField },
   },
+  addWindow: {
+    type: 0x0300,
+    doc: 'Asks the window manager for a window (type WindowTypeCode, flags WindowFlagBits). The reply names the window, the surface whose queue the app draws into (valid on this connection; it can parent child surfaces, but its own layer belongs to the window manager) and the first layout, also sent as windowConfigured.',
+    target: 'connection',
+    fields: {
+      type: u8,
+      title: string(MAX_NAME_BYTES),
+      /** Requested size; 0 = the policy's size for the type (applications fill the space the bars leave). */
+      width: u32,
+      height: u32,
+      /** Requested position; absent = the policy's placement. */
+      x: optional(i32),
+      y: optional(i32),
+      flags: u32,
+      /** 0 = the primary display. */
+      display: u32,
+    },
+    reply: { window: u32, surface: u32, layerId: u32, config: windowConfigField },
+  },
+  relayoutWindow: {
+    type: 0x0301,
+    doc: 'Changes what the window asks for (size 0 = back to the policy size); the reply is the final layout after the policy clamped it.',
+    target: 'connection',
+    fields: {
+      window: u32,
+      width: optional(u32),
+      height: optional(u32),
+      x: optional(i32),
+      y: optional(i32),
+      /** The part that takes touches, window space; an empty list = the whole window. */
+      touchableRegion: optional(array(rectField, MAX_TOUCHABLE_RECTS)),
+    },
+    reply: { config: windowConfigField },
+  },
+  setWindowVisible: {
+    type: 0x0302,
+    doc: 'Shows or hides a window (showing a focusable window gives it focus).',
+    target: 'connection',
+    fields: { window: u32, visible: bool },
+    reply: {},
+  },
+  removeWindow: {
+    type: 0x0303,
+    doc: 'Removes a window: it stops taking input at once and leaves the screen after its close transition; its surface is dead.',
+    target: 'connection',
+    fields: { window: u32 },
+    reply: {},
+  },
+  injectInput: {
+    type: 0x0400,
+    doc: 'Injects one input event (as the viewer and the CLI do): kind InputKindCode, action InputActionCode; pointer and touch in display pixels, keys to the focused window. The reply names the window that got it (0 = none, with the reason).',
+    target: 'connection',
+    fields: {
+      kind: u8,
+      action: u8,
+      display: u32,
+      x: f64,
+      y: f64,
+      pointerId: u8,
+      buttons: u8,
+      key: string(MAX_KEY_NAME_BYTES),
+      modifiers: u8,
+      /** When the event happened; absent = now. */
+      eventTime: optional(f64),
+    },
+    reply: { window: u32, dropped: string(MAX_ERROR_MESSAGE_BYTES) },
+  },
 } as const satisfies Record<string, RequestSpec>;
 
 /** Events, server -> client (serial 0). Types 0x4000..0x7fff. */
@@ -291,6 +374,40 @@ export const events = {
     doc: 'A transaction with a complete callback was presented. Destroyed layers are left out of the stats; the event still comes.',
     target: 'connection',
     fields: { callbackId: u32, latchTime: f64, presentTime: f64, surfaces: array(surfaceStatsField, MAX_SURFACE_STATS) },
+  },
+  windowConfigured: {
+    type: 0x4300,
+    doc: 'A window of this client got a new layout (frame, display size and rotation, transform hint, insets). In order with the window\'s other events.',
+    target: 'connection',
+    fields: { window: u32, config: windowConfigField },
+  },
+  windowFocus: {
+    type: 0x4301,
+    doc: 'A window of this client gained (focused) or lost focus; at most one window per display has it.',
+    target: 'connection',
+    fields: { window: u32, focused: bool },
+  },
+  inputEvent: {
+    type: 0x4400,
+    doc: 'An input event for a window of this client: pointer and touch in window space (raw = display pixels), keys as names. `sequence` counts the window\'s input events from 1 with no gaps; `eventTime` is when it happened.',
+    target: 'connection',
+    fields: {
+      window: u32,
+      kind: u8,
+      /** InputActionCode; 4 = hover. */
+      action: u8,
+      x: f64,
+      y: f64,
+      rawX: f64,
+      rawY: f64,
+      pointerId: u8,
+      buttons: u8,
+      key: string(MAX_KEY_NAME_BYTES),
+      modifiers: u8,
+      repeat: u16,
+      eventTime: f64,
+      sequence: u32,
+    },
   },
 } as const satisfies Record<string, EventSpec>;
 
@@ -329,6 +446,25 @@ export type SurfaceKind = (typeof SurfaceKind)[keyof typeof SurfaceKind];
 export const DisplayKind = { INTERNAL: 0, EXTERNAL: 1, VIRTUAL: 2 } as const;
 
 export const WhenFullCode = { wait: 0, fail: 1, 'take-oldest-queued': 2 } as const;
+
+/** addWindow.type: the window manager's types, lowest to highest in its z-order. */
+export const WindowTypeCode = {
+  wallpaper: 0,
+  application: 1,
+  dialog: 2,
+  'status-bar': 3,
+  'navigation-bar': 4,
+  'input-method': 5,
+  toast: 6,
+  'system-overlay': 7,
+} as const;
+
+/** addWindow.flags bits. */
+export const WindowFlagBits = { NOT_FOCUSABLE: 0x01, NOT_TOUCHABLE: 0x02, LAYOUT_FULLSCREEN: 0x04, OPAQUE: 0x08, SECURE: 0x10 } as const;
+
+export const InputKindCode = { pointer: 0, touch: 1, key: 2 } as const;
+
+export const InputActionCode = { down: 0, move: 1, up: 2, cancel: 3, hover: 4 } as const;
 
 export type Requests = typeof requests;
 export type Events = typeof events;
