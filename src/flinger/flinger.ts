@@ -13,7 +13,7 @@ import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
 import { Renderer } from '../render/index.js';
 import { Region } from '../region/region.js';
 import type { CompositionEngine, RenderBackend } from './composition.js';
-import { ClientComposition } from './composition.js';
+import { HwcComposition } from '../composer/engine.js';
 import { captureDisplay } from './capture.js';
 import type { CaptureOptions, CaptureResult } from './capture.js';
 import { dumpText } from './dump.js';
@@ -48,7 +48,7 @@ export interface FlingerOptions {
   readonly displays?: readonly HeadlessDisplay[];
   /** Draws CLIENT layers. Default: a src/render Renderer. */
   readonly renderer?: RenderBackend;
-  /** The composition step (the composer issue plugs HWC planning in here). Default: ClientComposition. */
+  /** The composition step. Default: HwcComposition (composer planning: overlay planes + a cached client target); ClientComposition composes everything with the renderer. */
   readonly composition?: (renderer: RenderBackend) => CompositionEngine;
   /** Time source for present times (monotonic ms). Tests driving a ManualVsyncSource pass its clock. */
   readonly clock?: () => number;
@@ -146,7 +146,7 @@ export class Flinger {
 
   constructor(options: FlingerOptions = {}) {
     this.#renderer = options.renderer ?? new Renderer();
-    this.#engine = (options.composition ?? ((r) => new ClientComposition(r)))(this.#renderer);
+    this.#engine = (options.composition ?? ((r) => new HwcComposition(r)))(this.#renderer);
     this.#clock = options.clock ?? monotonicNow;
     this.#onError = options.onError ?? ((error) => console.error('flinger frame failed:', error));
     for (const display of options.displays ?? []) this.addDisplay(display);

@@ -94,7 +94,7 @@ test('SDK golden: the phone scene built by a client over the socket matches the 
     // What is on screen is what the capture shows (no secure or skip-screenshot layers here).
     assert.deepEqual(Buffer.from(r.display.readFramebuffer()).equals(Buffer.from(shot.rgba)), true);
     const dump = await c.dump('text');
-    assert.match(dump, /#\d+ dialog +CLIENT +PREMULTIPLIED/);
+    assert.match(dump, /#\d+ dialog +DEVICE +PREMULTIPLIED/);
   } finally {
     r.close();
   }

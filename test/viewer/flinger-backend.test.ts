@@ -67,7 +67,7 @@ test('dump shows the layer tree and each output layer with its composition type'
   const dump = backend.dump();
   assert.deepEqual(dump.layers.map((l) => l.name), ['background', 'square']);
   const outputs = dump.outputLayers[display.id] ?? [];
-  assert.deepEqual(outputs.map((o) => [o.name, o.compositionType]), [['background', 'CLIENT'], ['square', 'CLIENT']]);
+  assert.deepEqual(outputs.map((o) => [o.name, o.compositionType]), [['background', 'SOLID_COLOR'], ['square', 'SOLID_COLOR']]);
   assert.deepEqual(outputs[1]?.displayFrame, rect(30, 20, 34, 24));
   assert.match(dump.text ?? '', /square/);
 });
