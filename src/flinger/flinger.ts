@@ -20,7 +20,7 @@ import { dumpText } from './dump.js';
 import type { LatchedBuffer } from './layer.js';
 import { Layer, applyProperties, checkChanges } from './layer.js';
 import type { Snapshot } from './snapshot.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, refreshSnapshot } from './snapshot.js';
 import { Transaction } from './transaction.js';
 import type {
   ApplyOptions,
@@ -107,6 +107,7 @@ interface DisplayHistory {
   readonly vsyncTime: number;
   readonly presentTime: number;
   readonly damage: Region;
+  readonly geometryGeneration: number;
 }
 
 const defaultAllocate: AllocateBuffer = (spec) => GraphicBuffer.allocate(spec);
@@ -133,6 +134,8 @@ export class Flinger {
   #vsyncsMissed = 0;
   #inFlight = false;
   #again = false;
+  /** Bumped by every change that can move, resize, reorder, show or hide anything (not by new buffer content). */
+  #geometryGeneration = 0;
   /** When work was still pending at the end of a frame: the VSync the next frame should land on. */
   #wantedVsync: number | undefined;
   #settleWaiters: (() => void)[] = [];
@@ -532,6 +535,7 @@ export class Flinger {
   // ---- tree edits ------------------------------------------------------------------------------
 
   #setParent(layer: Layer, parent: LayerId | null): void {
+    this.#geometryGeneration++;
     if (layer.parent !== null && layer.parent !== ROOT_LAYER) this.#layers.get(layer.parent)?.children.delete(layer);
     const target = parent !== null && parent !== ROOT_LAYER ? this.#layers.get(parent) : undefined;
     if (parent !== null && parent !== ROOT_LAYER && (!target || this.#isAncestor(layer, target))) {
@@ -544,6 +548,7 @@ export class Flinger {
 
   #destroyLayer(layer: Layer): void {
     if (layer.destroyed) return;
+    this.#geometryGeneration++;
     layer.destroyed = true;
     for (const child of [...layer.children]) this.#setParent(child, null);
     this.#setParent(layer, null);
@@ -589,6 +594,7 @@ export class Flinger {
 
   /** Shows `next` instead of the current buffer; the replaced one goes back now. */
   #latch(layer: Layer, next: LatchedBuffer): Fence | null {
+    if (!layer.current) this.#geometryGeneration++; // a first buffer: the layer appears
     if (layer.latchedThisFrame) layer.framesDropped++; // replaced before it was ever presented
     const replaced = this.#releaseCurrent(layer, this.#releaseFence());
     layer.current = next;
@@ -676,18 +682,22 @@ export class Flinger {
         this.#history.delete(display.id);
         continue;
       }
-      const snapshot = buildSnapshot(this.#layers, { width: display.width, height: display.height, projection: display.projectionTransform() }, {
-        layerStack: display.layerStack,
-        secure: display.secure,
-        skipScreenshotLayers: display.skipScreenshotLayers,
-      });
       const setupKey = JSON.stringify([display.width, display.height, display.layerStack, display.projection]);
       const previous = this.#history.get(display.id);
+      // Only buffer contents changed since this display's last frame: keep its geometry and visible regions.
+      const reusable = previous && previous.setupKey === setupKey && previous.geometryGeneration === this.#geometryGeneration;
+      const snapshot =
+        (reusable ? refreshSnapshot(previous.snapshot, this.#layers) : undefined) ??
+        buildSnapshot(this.#layers, { width: display.width, height: display.height, projection: display.projectionTransform() }, {
+          layerStack: display.layerStack,
+          secure: display.secure,
+          skipScreenshotLayers: display.skipScreenshotLayers,
+        });
       const damage = previous && previous.setupKey === setupKey ? frameDamage(previous.snapshot, snapshot) : Region.fromRect({ left: 0, top: 0, right: display.width, bottom: display.height });
       const clearRegion = damage.subtract(snapshot.opaqueRegion);
       const result = await this.#reading(`frame-${frame}`, () => this.#engine.present({ display, frame, vsyncTime, layers: snapshot.layers, damage, clearRegion }));
       const presentTime = Math.max(vsyncTime, this.#clock());
-      this.#history.set(display.id, { snapshot, setupKey, frame, vsyncTime, presentTime, damage });
+      this.#history.set(display.id, { snapshot, setupKey, frame, vsyncTime, presentTime, damage, geometryGeneration: this.#geometryGeneration });
       this.#framesPresented.set(display.id, (this.#framesPresented.get(display.id) ?? 0) + 1);
       infos.push({ display, frame, vsyncTime, presentTime, damage, layers: snapshot.layers, pixelsComposed: result.pixelsComposed });
     }
@@ -743,9 +753,11 @@ export class Flinger {
         continue;
       }
       if (changes.parent !== undefined) this.#setParent(layer, changes.parent);
+      if (Object.keys(changes).some((key) => key !== 'buffer' && key !== 'surfaceDamage')) this.#geometryGeneration++;
       applyProperties(layer, changes);
       replaced.set(id, null);
       if (changes.buffer === null) {
+        this.#geometryGeneration++; // the layer stops drawing
         replaced.set(id, this.#releaseCurrent(layer, this.#releaseFence()));
       } else if (changes.buffer) {
         const sub: BufferSubmission = changes.buffer;

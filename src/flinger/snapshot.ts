@@ -54,6 +54,49 @@ export interface Snapshot {
   /** Union of the opaque layers' visible regions: no need to clear below them. */
   readonly opaqueRegion: Region;
   readonly skipped: ReadonlyMap<LayerId, SkipReason>;
+  /** Per buffer layer shown: what of its buffer the geometry depends on (see refreshSnapshot). */
+  readonly contentSignatures: ReadonlyMap<LayerId, string>;
+}
+
+/** The facts of a latched buffer that geometry and opacity depend on. */
+function contentSignature(layer: Layer): string {
+  const c = layer.current;
+  if (!c) return '';
+  const r = c.crop;
+  return `${c.buffer.width}x${c.buffer.height} ${c.buffer.format} ${r ? `${r.left},${r.top},${r.right},${r.bottom}` : '-'} ${c.transform} ${c.scalingMode}`;
+}
+
+/** A buffer's damage (buffer pixels, null = all) in display space, within `footprint`. */
+function displayDamage(rects: readonly Rect[] | null, bufferToDisplay: Affine, footprint: Region): Region {
+  if (rects === null || rects.length === 0) return footprint;
+  return Region.fromRects(rects.map((r) => roundOut(mapRect(bufferToDisplay, r)))).intersect(footprint);
+}
+
+/**
+ * The previous snapshot with new buffer contents, when nothing but buffer contents changed since
+ * (the caller knows no property, tree or display changed). Undefined when a shown buffer's size,
+ * format, crop, transform or scaling differs, or a shown layer is gone: then build anew.
+ */
+export function refreshSnapshot(previous: Snapshot, layers: ReadonlyMap<LayerId, Layer>): Snapshot | undefined {
+  const out: OutputLayer[] = [];
+  for (const old of previous.layers) {
+    const layer = layers.get(old.layer);
+    if (!layer) return undefined;
+    const signature = previous.contentSignatures.get(old.layer);
+    if (signature !== undefined && signature !== contentSignature(layer)) return undefined;
+    const current = old.buffer ? layer.current : undefined;
+    if (old.buffer && !current) return undefined;
+    const footprint = previous.footprints.get(old.layer) ?? Region.EMPTY;
+    const damage = current && layer.latchedThisFrame ? displayDamage(current.damage, old.bufferToDisplay, footprint).intersect(old.visibleRegion) : Region.EMPTY;
+    out.push({
+      ...old,
+      buffer: current ? current.buffer : old.buffer,
+      frameNumber: current ? current.frameNumber : old.frameNumber,
+      surfaceDamage: damage,
+      compositionType: CompositionType.CLIENT,
+    });
+  }
+  return { ...previous, layers: out };
 }
 
 interface Inherited {
@@ -208,6 +251,7 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
   const out: OutputLayer[] = [];
   const footprints = new Map<LayerId, Region>();
   const keys = new Map<LayerId, string>();
+  const contentSignatures = new Map<LayerId, string>();
   for (const c of candidates) {
     const v = visible.get(c.layer);
     if (!v) continue;
@@ -243,6 +287,7 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
     };
     out.push(output);
     footprints.set(c.layer.id, c.footprint);
+    if (output.buffer) contentSignatures.set(c.layer.id, contentSignature(c.layer));
     const f = c.contentFrame;
     const k = c.contentCrop;
     const col = c.color;
@@ -252,7 +297,7 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
       `${output.z} ${output.kind} ${f.left} ${f.top} ${f.right} ${f.bottom} ${k.left} ${k.top} ${k.right} ${k.bottom} ${c.bufferTransform} ${c.blendMode} ${c.state.alpha} ${col.r} ${col.g} ${col.b}`,
     );
   }
-  return { layers: out, footprints, keys, opaqueRegion: aboveOpaque, skipped };
+  return { layers: out, footprints, keys, opaqueRegion: aboveOpaque, skipped, contentSignatures };
 }
 
 function intersect(a: Rect, b: Rect): Rect {
@@ -348,9 +393,6 @@ function geometry(layer: Layer, state: Inherited, screen: FloatRect): Geometry |
   if (hintRegion) footprint = footprint.intersect(hintRegion);
   if (footprint.isEmpty) return undefined;
   let damage = Region.EMPTY;
-  if (layer.latchedThisFrame) {
-    const rects = current.damage;
-    damage = rects === null || rects.length === 0 ? footprint : Region.fromRects(rects.map((r) => roundOut(mapRect(bufferToDisplay, r)))).intersect(footprint);
-  }
+  if (layer.latchedThisFrame) damage = displayDamage(current.damage, bufferToDisplay, footprint);
   return { footprint, contentFrame, contentCrop: src, bufferToDisplay, bufferTransform: transformOf(bufferToDisplay), damage };
 }
