@@ -192,6 +192,12 @@ export class Flinger {
     if (this.#displays.includes(display)) this.invalidateDisplay(display.id);
   }
 
+  /** How the producer of a layer should pre-rotate: the rotation of the first display showing its stack. */
+  #transformHintOf(layer: Layer): Transform {
+    const stack = this.#rootStack(layer);
+    return this.#displays.find((d) => d.layerStack === stack)?.transformHint ?? 0;
+  }
+
   /** The layer stack of a layer's root (null when offscreen). */
   #rootStack(layer: Layer): number | null {
     let at: Layer | undefined = layer;
@@ -851,7 +857,7 @@ export class Flinger {
         acquireTime: layer.current ? layer.current.acquireFence.signalTime ?? -1 : -1,
         previousReleaseFence,
         frameNumber: layer.current?.frameNumber ?? 0,
-        transformHint: 0,
+        transformHint: this.#transformHintOf(layer),
       });
     }
     const stats: TransactionStats = { transaction: a.tx.id, latchTime, presentTime, presentFence, surfaces };

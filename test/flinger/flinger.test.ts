@@ -344,3 +344,31 @@ test('reparent to null takes a subtree offscreen; ROOT_LAYER brings it back; a d
   assert.throws(() => h.client.createLayer({ name: 'x', kind: 'color' }), (e: unknown) => isStratumError(e, 'DEAD_OBJECT'));
   h.dispose();
 });
+
+test('the visible region hint limits what a layer draws and what it occludes; a skewing matrix is not drawn and says why', async () => {
+  const h = harness();
+  h.client.createLayer({ name: 'low', kind: 'color', initial: { color: { r: 0, g: 0, b: 1 }, crop: { left: 0, top: 0, right: 32, bottom: 32 } } });
+  const top = h.client.createLayer({ name: 'top', kind: 'color', initial: { z: 1, color: { r: 1, g: 0, b: 0 }, crop: { left: 0, top: 0, right: 32, bottom: 32 }, visibleRegionHint: [{ left: 0, top: 0, right: 16, bottom: 32 }] } });
+  await h.frame();
+  const layers = lastLayers(h);
+  assert.deepEqual(layers.map((l) => [l.name, l.visibleRegion]), [['low', [[16, 0, 32, 32]]], ['top', [[0, 0, 16, 32]]]]);
+  assert.deepEqual(screenPixel(h.display, 20, 5), BLUE, 'outside the hint the layer below shows');
+  assert.deepEqual(screenPixel(h.display, 5, 5), RED);
+  h.client.apply(new Transaction().setMatrix(top.id, 1, 0.5, 0, 1));
+  await h.frame();
+  assert.equal(h.flinger.dump().displays[0]?.lastFrame?.skipped[String(top.id)], 'unsupported transform');
+  assert.deepEqual(screenPixel(h.display, 5, 5), BLUE);
+  h.dispose();
+});
+
+test('stats carry the transform hint of the display showing the layer', async () => {
+  const h = harness({ width: 48, height: 64 });
+  h.display.setProjection({ orientation: 90, layerStackRect: { left: 0, top: 0, right: 64, bottom: 48 }, displayRect: { left: 0, top: 0, right: 64, bottom: 48 } });
+  const layer = h.client.createLayer({ name: 'l', kind: 'color' });
+  let hint = -1;
+  h.client.apply(new Transaction().setAlpha(layer.id, 0.5), { onComplete: (s) => (hint = s.surfaces[0]?.transformHint ?? -2) });
+  await h.frame();
+  assert.equal(hint, h.display.transformHint);
+  assert.notEqual(hint, 0);
+  h.dispose();
+});
