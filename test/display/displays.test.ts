@@ -118,7 +118,7 @@ test('D2: projection (0,0,200,100) -> (20,10,420,210) maps (100,50) to (220,110)
   display.dispose();
 });
 
-test('rotating a display sends the rotation to producers as their transform hint and redraws', async () => {
+test('rotating a display sends the rotation to producers as their transform hint and redraws', () => {
   const w = world();
   const c = w.flinger.createClient('app');
   const layer = c.createLayer({ name: 'app', kind: 'buffer', queue: { width: 16, height: 16 } });
