@@ -5,7 +5,7 @@
 // client's behalf); VSync is the real software source for the first two, manual for the third.
 import { GraphicBuffer, PixelFormat, Usage } from '../src/buffer/index.js';
 import { HeadlessDisplay, ManualVsyncSource } from '../src/display/index.js';
-import { Flinger } from '../src/flinger/index.js';
+import { ClientComposition, Flinger } from '../src/flinger/index.js';
 import type { FlingerClient, PresentInfo } from '../src/flinger/index.js';
 import type { BufferProducer } from '../src/queue/index.js';
 import { monotonicNow } from '../src/queue/index.js';
@@ -164,10 +164,15 @@ function allocate(w: number, h: number, format: PixelFormat): GraphicBuffer {
   return GraphicBuffer.allocate({ width: w, height: h, format, usage: Usage.CPU_WRITE_OFTEN | Usage.RENDERER_TEXTURE });
 }
 
-async function damageCase(threads: number): Promise<BenchResult[]> {
+async function damageCase(threads: number, engine: 'client' | 'hwc'): Promise<BenchResult[]> {
   const vsync = new ManualVsyncSource(60);
   const display = new HeadlessDisplay({ width: 1080, height: 2400, vsync });
-  const flinger = new Flinger({ displays: [display], renderer: new Renderer({ threads }), clock: () => vsync.now });
+  const flinger = new Flinger({
+    displays: [display],
+    renderer: new Renderer({ threads }),
+    clock: () => vsync.now,
+    ...(engine === 'client' ? { composition: (r) => new ClientComposition(r) } : {}),
+  });
   const client = flinger.createClient('phone');
   const scene = phoneScene(client);
   const tick = async (): Promise<number> => {
@@ -202,9 +207,9 @@ async function damageCase(threads: number): Promise<BenchResult[]> {
   const f = summarize(full.slice(20));
   const d = summarize(damaged.slice(20));
   return [
-    { case: `phone scene full recomposition (frame: latch + snapshot + compose), ${threads} thread(s)`, metric: 'ms_per_frame', median: round(f.median), p99: round(f.p99) },
+    { case: `phone scene full recomposition (latch + snapshot + compose), ${engine} engine, ${threads} thread(s)`, metric: 'ms_per_frame', median: round(f.median), p99: round(f.p99) },
     {
-      case: `phone scene, only a 64x64 damaged rect changed, ${threads} thread(s)`,
+      case: `phone scene, only a 64x64 damaged rect changed, ${engine} engine, ${threads} thread(s)`,
       metric: 'ms_per_frame',
       median: round(d.median),
       p99: round(d.p99),
@@ -228,10 +233,12 @@ export async function run(): Promise<void> {
   const results: BenchResult[] = [];
   results.push(...(await latencyCase()));
   results.push(...(await sixteenCase()));
-  const one = await damageCase(1);
+  const one = await damageCase(1, 'client');
   const pixman = pixmanPhone();
   if (pixman === undefined) notes.push('pixman_bench unavailable: no peer for the full phone-scene frame');
   results.push(withPeer(one[0]!, 'pixman phone scene (c)', pixman), one[1]!);
-  results.push(...(await damageCase(2)));
+  results.push(...(await damageCase(2, 'client')));
+  results.push(...(await damageCase(2, 'hwc')));
+  notes.push('client engine: every layer composed by the renderer (the core path); hwc engine: the default composer engine (planes scanned out into the framebuffer by the reference device)');
   report('frame', results, notes);
 }
