@@ -2,7 +2,7 @@
 // as pixman_bench.c, single-threaded (composeSync) and with all cores (compose), against
 // pixman_bench and memcpy_bench run in this same process's run; plus NV12 -> RGBA of a 1080p
 // frame and a 90-degree rotated full-screen layer.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 import { PixelFormat } from '../src/buffer/format.js';
 import { Transform } from '../src/buffer/transform.js';
@@ -92,21 +92,21 @@ function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; tar
   ];
 }
 
-/** Medians in ms by case letter from one pixman_bench run. */
-function pixmanMedians(runs: number): Map<string, number> | undefined {
+/** Min and median in ms by case letter from one pixman_bench run. */
+function pixmanTimes(runs: number): Map<string, { min: number; median: number }> | undefined {
   const binary = anchorBinary('pixman_bench');
   const out = binary === undefined ? undefined : runAnchor(binary, [String(runs), 'pad', '1']);
   if (out === undefined) return undefined;
-  const medians = new Map<string, number>();
-  for (const m of out.matchAll(/\(([abcd])\).*min\/med\/max =\s+[\d.]+\s+([\d.]+)/g)) medians.set(m[1]!, Number(m[2]));
-  return medians;
+  const times = new Map<string, { min: number; median: number }>();
+  for (const m of out.matchAll(/\(([abcd])\).*min\/med\/max =\s+([\d.]+)\s+([\d.]+)/g)) times.set(m[1]!, { min: Number(m[2]), median: Number(m[3]) });
+  return times;
 }
 
-function memcpyHotMedian(): number | undefined {
+function memcpyHot(): { min: number; median: number } | undefined {
   const binary = anchorBinary('memcpy_bench');
   const out = binary === undefined ? undefined : runAnchor(binary, ['200']);
-  const m = out?.match(/hot.*min\/med\/max =\s+[\d.]+\s+([\d.]+)/);
-  return m ? Number(m[1]) : undefined;
+  const m = out?.match(/hot.*min\/med\/max =\s+([\d.]+)\s+([\d.]+)/);
+  return m ? { min: Number(m[1]), median: Number(m[2]) } : undefined;
 }
 
 // The machine is shared: rounds alternate pixman and our scenes so load drift hits both alike.
@@ -117,13 +117,14 @@ export async function run(): Promise<void> {
   const cores = availableParallelism();
   const single = new Renderer({ threads: 1 });
   const all = new Renderer({ threads: cores });
+  notes.push(`load average at start ${loadavg()[0]?.toFixed(1) ?? '?'} on ${cores} cores`);
   notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds alternating pixman_bench and these scenes`);
   const list = scenes();
   const oneThread = list.map((): number[] => []);
   const allThreads = list.map((): number[] => []);
-  const pixmanRounds: Map<string, number>[] = [];
+  const pixmanRounds: Map<string, { min: number; median: number }>[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const pixman = pixmanMedians(40);
+    const pixman = pixmanTimes(40);
     if (pixman) pixmanRounds.push(pixman);
     for (const [index, scene] of list.entries()) {
       const runs = Math.ceil(scene.runs / ROUNDS);
@@ -148,20 +149,30 @@ export async function run(): Promise<void> {
     const s1 = summarize(oneThread[index]!);
     const sn = summarize(allThreads[index]!);
     const letter = scene.peerCase;
-    const peerMedians = letter === undefined ? [] : pixmanRounds.flatMap((m) => m.get(letter) ?? []);
-    const peer = peerMedians.length > 0 ? summarize(peerMedians).median : undefined;
-    results.push(withPeer({ case: `${scene.name}, 1 thread`, metric: 'ms_per_frame', median: round(s1.median), p99: round(s1.p99) }, 'pixman', peer));
-    const multi: BenchResult = { case: `${scene.name}, ${cores} threads`, metric: 'ms_per_frame', median: round(sn.median), p99: round(sn.p99) };
+    const peerTimes = letter === undefined ? [] : pixmanRounds.flatMap((m) => m.get(letter) ?? []);
+    const peer = peerTimes.length > 0 ? summarize(peerTimes.map((t) => t.median)).median : undefined;
+    // Minimums show the uncontended cost when the shared machine is busy.
+    const peerMin = peerTimes.length > 0 ? Math.min(...peerTimes.map((t) => t.min)) : undefined;
+    const minNote = `min ${round(s1.min)}${peerMin === undefined ? '' : ` vs pixman min ${peerMin} (ratio ${round(s1.min / peerMin)})`}`;
+    results.push(withPeer({ case: `${scene.name}, 1 thread`, metric: 'ms_per_frame', median: round(s1.median), p99: round(s1.p99), note: minNote }, 'pixman', peer));
+    const multi: BenchResult = { case: `${scene.name}, ${cores} threads`, metric: 'ms_per_frame', median: round(sn.median), p99: round(sn.p99), note: `min ${round(sn.min)}` };
     results.push(multi);
     if (letter === 'c') phoneAllCores = multi;
   }
-  const memcpy = memcpyHotMedian();
+  const memcpy = memcpyHot();
   if (memcpy === undefined) notes.push('memcpy_bench unavailable: no memcpy floor');
   if (phoneAllCores && memcpy !== undefined) {
-    results.push(withPeer({ ...phoneAllCores, case: `(c) phone scene, ${cores} threads vs one memcpy of the frame`, note: 'goal <= 1.5' }, 'memcpy hot', memcpy));
+    const phoneMin = allThreads[list.findIndex((scene) => scene.peerCase === 'c')];
+    const ourMin = phoneMin ? summarize(phoneMin).min : Number.NaN;
+    results.push(withPeer({
+      ...phoneAllCores,
+      case: `(c) phone scene, ${cores} threads vs one memcpy of the frame`,
+      note: `goal <= 1.5; min ${round(ourMin)} vs memcpy min ${memcpy.min} (ratio ${round(ourMin / memcpy.min)})`,
+    }, 'memcpy hot', memcpy.median));
   }
   const b = results.find((r) => r.case.startsWith('(b)') && r.ratio !== undefined);
   if (b) notes.push(`goal (b) <= 0.6x pixman: measured ${b.ratio}`);
+  notes.push(`load average at end ${loadavg()[0]?.toFixed(1) ?? '?'}`);
   releaseShared();
   report('render', results, notes);
 }
