@@ -347,6 +347,13 @@ export const requests = {
     },
     reply: { window: u32, dropped: string(MAX_ERROR_MESSAGE_BYTES) },
   },
+  requestNextVsync: {
+    type: 0x0100,
+    doc: 'Asks for one vsync event at the next VSync of the primary display (Choreographer). Asking again before it comes changes nothing; only connections that asked are woken.',
+    target: 'connection',
+    fields: {},
+    reply: {},
+  },
 } as const satisfies Record<string, RequestSpec>;
 
 /** Events, server -> client (serial 0). Types 0x4000..0x7fff. */
@@ -408,6 +415,12 @@ export const events = {
       eventTime: f64,
       sequence: u32,
     },
+  },
+  vsync: {
+    type: 0x4100,
+    doc: 'The VSync a requestNextVsync asked for: frameTime = VSync + app phase offset; queue before `deadline` (the next compositor wake-up) to be shown at `expectedPresentTime`. Times in monotonic ms.',
+    target: 'connection',
+    fields: { display: u32, vsyncId: u64, frameTime: f64, deadline: f64, expectedPresentTime: f64, period: f64 },
   },
 } as const satisfies Record<string, EventSpec>;
 
