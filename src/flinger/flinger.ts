@@ -41,7 +41,7 @@ import type {
   TransactionStats,
   VsyncEvent,
 } from './types.js';
-import { MAX_LAYERS, MAX_PRESENT_AHEAD_MS, ROOT_LAYER } from './types.js';
+import { MAX_LAYERS, MAX_PENDING_TRANSACTIONS, MAX_PRESENT_AHEAD_MS, ROOT_LAYER } from './types.js';
 
 export interface FlingerOptions {
   /** Displays to start with; the first is the pacesetter whose VSync drives frames. Default: one HeadlessDisplay. */
@@ -288,6 +288,9 @@ export class Flinger {
   /** @internal FlingerClient.apply. Checks everything now; applies on a later VSync. */
   applyFor(client: ClientState, data: TransactionData, options: ApplyOptions): TransactionId {
     this.#checkClient(client);
+    if (client.pending.length >= MAX_PENDING_TRANSACTIONS) {
+      throw new StratumError('LIMIT_EXCEEDED', `client ${client.name} already has ${MAX_PENDING_TRANSACTIONS} transactions waiting to apply`);
+    }
     const checked = this.#checkTransaction(client, data);
     const fences: Fence[] = [];
     for (const { changes } of checked.layers) if (changes.buffer?.acquireFence) fences.push(changes.buffer.acquireFence);

@@ -21,6 +21,8 @@ export const ROOT_LAYER: LayerId = 0;
 export const MAX_PRESENT_AHEAD_MS = 1000;
 /** Layers per flinger (Android's MAX_LAYERS is 4096). */
 export const MAX_LAYERS = 4096;
+/** Transactions one client may have waiting to apply. */
+export const MAX_PENDING_TRANSACTIONS = 256;
 
 export type LayerKind = 'buffer' | 'color' | 'container';
 

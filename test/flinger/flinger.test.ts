@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { PixelFormat } from '../../src/buffer/index.js';
-import { ROOT_LAYER, Transaction } from '../../src/flinger/index.js';
+import { MAX_PENDING_TRANSACTIONS, ROOT_LAYER, Transaction } from '../../src/flinger/index.js';
 import type { OutputLayer, TransactionStats } from '../../src/flinger/index.js';
 import { isStratumError } from '../../src/os/status.js';
 import { Fence } from '../../src/queue/index.js';
@@ -370,5 +370,17 @@ test('stats carry the transform hint of the display showing the layer', async ()
   await h.frame();
   assert.equal(hint, h.display.transformHint);
   assert.notEqual(hint, 0);
+  h.dispose();
+});
+
+test('a client may have at most MAX_PENDING_TRANSACTIONS waiting; more is LIMIT_EXCEEDED', async () => {
+  const h = harness();
+  const layer = h.client.createLayer({ name: 'l', kind: 'color' });
+  const later = h.vsync.now + 900;
+  for (let i = 0; i < MAX_PENDING_TRANSACTIONS; i++) h.client.apply(new Transaction().setAlpha(layer.id, 0.5).setDesiredPresentTime(later));
+  assert.throws(() => h.client.apply(new Transaction().setAlpha(layer.id, 0.5)), (e: unknown) => isStratumError(e, 'LIMIT_EXCEEDED') && /256 transactions/.test(e.message));
+  h.client.dispose();
+  assert.equal(h.flinger.dump().pendingTransactions, 0);
+  await h.frame();
   h.dispose();
 });
