@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import type { Fd } from '../../src/os/index.js';
 import {
@@ -216,4 +217,33 @@ test('pause holds messages in the kernel; resume delivers them in order', async 
   assert.deepEqual((await all).map((m) => m.text), ['1', '2', '3']);
   a.close();
   b.close();
+});
+
+test('a server out of fds refuses the pending connection (closing it) and reports EMFILE instead of spinning', { timeout: 30_000 }, async () => {
+  const path = join(dir, 'emfile.sock');
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'emfile-server.ts');
+  const child = spawn('sh', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, '--import', 'tsx', fixture, path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  let output = '';
+  const waiters: (() => void)[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const printed = async (text: string): Promise<void> => {
+    while (!output.includes(text)) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  await printed('ready');
+  const client = await SeqPacketSocket.connect(path);
+  client.onMessage(() => undefined);
+  // Only an active refusal closes this connection: the server process stays up until we end it.
+  assert.equal(await closed(client), undefined);
+  await printed('error');
+  assert.equal(child.exitCode, null, 'the server is still running');
+  assert.match(output, /error EMFILE/);
+  assert.doesNotMatch(output, /accepted/);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 'SIGTERM');
 });
