@@ -14,6 +14,8 @@ import { SurfaceControl } from './surface.js';
 import type { CreateSurfaceOptions, SurfaceLink } from './surface.js';
 import { CallbackRegistry, Transaction } from './transaction.js';
 import type { TransactionLink } from './transaction.js';
+import { Window, injectArgs, windowConfig, windowTypeCode } from './window.js';
+import type { AddWindowOptions, InjectInputEvent, InjectInputResult } from './window.js';
 
 export interface ConnectOptions {
   /** Default: $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0, else /tmp/stratum-$uid/stratum-0. */
@@ -81,6 +83,9 @@ export class StratumClient {
   readonly #socket: SeqPacketSocket;
   readonly #pending = new Map<number, PendingCall>();
   readonly #eventHandlers = new Map<number, EventHandler>();
+  /** Window id -> its handler; events of windows not known yet wait (they can precede the addWindow reply). */
+  readonly #windowHandlers = new Map<number, EventHandler>();
+  #unclaimedWindowEvents: EventMessage[] = [];
   readonly #disconnectListeners = new Set<(error: StratumError) => void>();
   readonly #errorListeners = new Set<(error: StratumError) => void>();
   #nextSerial = 1;
@@ -138,6 +143,42 @@ export class StratumClient {
   /** Creates a layer. Buffer layers (the default kind) come with `.surface`, the producer end of their queue. */
   async createSurface(options: CreateSurfaceOptions): Promise<SurfaceControl> {
     return SurfaceControl.create(this.#link, options);
+  }
+
+  /**
+   * Asks the window manager for a window. Its `surface` produces buffers; its `control` can parent
+   * child surfaces but the window layer itself is the window manager's.
+   */
+  async addWindow(options: AddWindowOptions): Promise<Window> {
+    if (typeof options !== 'object' || options === null) throw new StratumError('BAD_VALUE', 'addWindow needs an options object');
+    const reply = await this.#request('addWindow', 0, {
+      type: windowTypeCode(options.type),
+      title: options.title,
+      width: options.width ?? 0,
+      height: options.height ?? 0,
+      ...(options.x !== undefined ? { x: options.x } : {}),
+      ...(options.y !== undefined ? { y: options.y } : {}),
+      flags: options.flags ?? 0,
+      display: options.display ?? 0,
+    });
+    const config = windowConfig(reply.config);
+    const width = config.frame.right - config.frame.left;
+    const height = config.frame.bottom - config.frame.top;
+    const control = SurfaceControl.adopt(this.#link, reply.surface, reply.layerId, options.title, width, height);
+    return new Window(
+      { request: (name, objectId, args) => this.#request(name, objectId, args), onWindowEvent: (window, handler) => this.#onWindowEvent(window, handler) },
+      reply.window,
+      options.title,
+      options.type,
+      control,
+      config,
+    );
+  }
+
+  /** Injects a pointer, touch or key event, as the viewer and `stratum input` do. */
+  async injectInput(event: InjectInputEvent): Promise<InjectInputResult> {
+    const reply = await this.#request('injectInput', 0, injectArgs(event));
+    return { window: reply.window === 0 ? null : reply.window, dropped: reply.dropped };
   }
 
   /** A new, empty transaction on this connection. */
@@ -251,6 +292,14 @@ export class StratumClient {
     return () => this.#eventHandlers.delete(objectId);
   }
 
+  #onWindowEvent(window: number, handler: EventHandler): () => void {
+    this.#windowHandlers.set(window, handler);
+    const early = this.#unclaimedWindowEvents.filter((e) => windowOf(e) === window);
+    this.#unclaimedWindowEvents = this.#unclaimedWindowEvents.filter((e) => windowOf(e) !== window);
+    for (const event of early) handler(event);
+    return () => this.#windowHandlers.delete(window);
+  }
+
   #onMessage(received: ReceivedMessage): void {
     const fds = received.takeFds();
     let message;
@@ -266,6 +315,14 @@ export class StratumClient {
     if (message.kind === 'event') {
       if (message.name === 'protocolError') {
         this.#reportError(new StratumError('PROTOCOL_ERROR', `the server refused a message: ${message.args.message}`));
+        return;
+      }
+      const window = windowOf(message);
+      if (window !== undefined) {
+        const handler = this.#windowHandlers.get(window);
+        if (handler) handler(message);
+        // Sent before the addWindow reply: kept (bounded) until the window object exists.
+        else if (this.#unclaimedWindowEvents.push(message) > MAX_UNCLAIMED_WINDOW_EVENTS) this.#unclaimedWindowEvents.shift();
         return;
       }
       // Surface events name the surface; transaction events the connection (0).
@@ -303,8 +360,17 @@ export class StratumClient {
     this.#pending.clear();
     for (const call of pending) call.reject(error);
     this.#eventHandlers.clear();
+    this.#windowHandlers.clear();
+    this.#unclaimedWindowEvents = [];
     for (const listener of this.#disconnectListeners) listener(error);
   }
+}
+
+const MAX_UNCLAIMED_WINDOW_EVENTS = 256;
+
+/** The window a window event is for; undefined for every other event. */
+function windowOf(message: EventMessage): number | undefined {
+  return message.name === 'windowConfigured' || message.name === 'windowFocus' || message.name === 'inputEvent' ? message.args.window : undefined;
 }
 
 function displayInfo(d: ReplyArgs<'getDisplayInfo'>['info']): DisplayInfo {

@@ -140,6 +140,11 @@ export class SurfaceControl {
     return new SurfaceControl(link, reply.surface, reply.layerId, options.name, kind, width, height, format);
   }
 
+  /** @internal StratumClient.addWindow: a window's surface, whose layer the window manager made. */
+  static adopt(link: SurfaceLink, id: number, layerId: number, name: string, width: number, height: number): SurfaceControl {
+    return new SurfaceControl(link, id, layerId, name, 'buffer', width, height, Formats.RGBA_8888);
+  }
+
   get destroyed(): boolean {
     return this.#destroyed;
   }

@@ -31,6 +31,8 @@ import type { BufferProducer } from '../queue/buffer-queue.js';
 import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
 import type { ServerLimits } from './limits.js';
+import { ConnectionWindows } from './windows.js';
+import type { WindowManager } from '../wm/index.js';
 
 interface SurfaceRecord {
   readonly id: number;
@@ -70,6 +72,8 @@ export interface ConnectionContext {
   readonly serverName: string;
   readonly log: (line: string) => void;
   readonly onClosed: (connection: ClientConnection, reason: string) => void;
+  /** Window requests go here; without it they get UNSUPPORTED. */
+  readonly windowManager?: WindowManager | undefined;
 }
 
 const KIND_BY_CODE: Record<number, LayerKind | undefined> = {
@@ -88,6 +92,7 @@ export class ClientConnection {
   #ready = false;
   #closed = false;
   #client: CompositorClient | undefined;
+  #windows: ConnectionWindows | undefined;
   readonly #surfaces = new Map<number, SurfaceRecord>();
   #nextSurfaceId = 1;
   #pending = 0;
@@ -226,6 +231,18 @@ export class ClientConnection {
           const display = request.args.display;
           return this.#async(request, 'screencap', () => this.#screencap(display));
         }
+        case 'addWindow':
+          return this.#reply('addWindow', request, this.#windowsOf().addWindow(request.args));
+        case 'relayoutWindow':
+          return this.#reply('relayoutWindow', request, this.#windowsOf().relayout(request.args));
+        case 'setWindowVisible':
+          this.#windowsOf().setVisible(request.args);
+          return this.#reply('setWindowVisible', request, {});
+        case 'removeWindow':
+          this.#windowsOf().remove(request.args);
+          return this.#reply('removeWindow', request, {});
+        case 'injectInput':
+          return this.#reply('injectInput', request, this.#windowsOf().injectInput(request.args));
       }
     } catch (error) {
       this.#replyError(request, error);
@@ -310,6 +327,17 @@ export class ClientConnection {
     this.#name = args.clientName || `pid-${this.pid}`;
     const allocator = this.ctx.allocator;
     this.#client = this.ctx.compositor.createClient(`${this.#name}(pid ${this.pid})`, (spec) => allocator.allocate(this.owner, spec));
+    if (this.ctx.windowManager) {
+      this.#windows = new ConnectionWindows(this.ctx.windowManager, `${this.#name}(pid ${this.pid})`, (spec) => allocator.allocate(this.owner, spec), {
+        event: (name, args) => this.#event(name, 0, args),
+        adoptSurface: (layer) => this.#adoptWindowSurface(layer),
+        dropSurface: (id) => {
+          const surface = this.#surfaces.get(id);
+          if (surface) surface.destroyed = true;
+          this.#surfaces.delete(id);
+        },
+      });
+    }
     this.#ready = true;
     const limits = this.ctx.limits;
     this.#send(
@@ -391,6 +419,40 @@ export class ClientConnection {
     }
     this.#surfaces.set(id, surface);
     return { surface: id, layerId: layer.id };
+  }
+
+  #windowsOf(): ConnectionWindows {
+    if (!this.#windows) throw new StratumError('UNSUPPORTED', 'this server has no window manager');
+    return this.#windows;
+  }
+
+  /** A window's buffer layer (owned by the window manager) as a surface of this client: it can produce buffers and parent child surfaces. */
+  #adoptWindowSurface(layer: LayerHandle): number {
+    if (this.#surfaces.size >= this.ctx.limits.maxObjects) {
+      throw new StratumError('LIMIT_EXCEEDED', `the client already holds ${this.#surfaces.size} surfaces (MAX_OBJECTS_PER_CLIENT ${this.ctx.limits.maxObjects})`);
+    }
+    const id = this.#nextSurfaceId++;
+    const surface: SurfaceRecord = {
+      id,
+      layer,
+      kind: 'buffer',
+      format: PixelFormat.RGBA_8888,
+      producer: layer.producer,
+      clientBuffers: new Map(),
+      slotFrames: new Map(),
+      transactionFrames: 0,
+      destroyed: false,
+    };
+    layer.producer?.connect({
+      label: this.#name,
+      listener: {
+        onBufferReleased: (slot) => {
+          if (!surface.destroyed) this.#event('bufferReleased', id, { slot, frameNumber: surface.slotFrames.get(slot) ?? 0 });
+        },
+      },
+    });
+    this.#surfaces.set(id, surface);
+    return id;
   }
 
   #destroySurface(surface: SurfaceRecord): void {
@@ -631,6 +693,11 @@ export class ClientConnection {
     clearTimeout(this.#helloTimer);
     for (const surface of this.#surfaces.values()) surface.destroyed = true;
     this.#surfaces.clear();
+    try {
+      this.#windows?.dispose();
+    } catch (error) {
+      this.ctx.log(`stratum: window cleanup of ${this.#describe()} failed: ${String(error)}`);
+    }
     try {
       this.#client?.dispose();
     } catch (error) {

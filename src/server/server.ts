@@ -13,6 +13,7 @@ import { ClientConnection } from './connection.js';
 import type { ConnectionStats } from './connection.js';
 import { DEFAULT_SERVER_LIMITS } from './limits.js';
 import type { ServerLimits } from './limits.js';
+import { WindowManager } from '../wm/window-manager.js';
 import { acquireServerLock, ensureSocketDirectory, removeStaleSocket, resolveSocketPath } from './paths.js';
 import type { ServerLock } from './paths.js';
 
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly name?: string;
   /** Where disconnect reasons and internal errors go. Default: stderr. */
   readonly log?: (line: string) => void;
+  /** Window requests go here. Default: a new WindowManager over the flinger (given or made); none with a custom compositor. */
+  readonly windowManager?: WindowManager;
 }
 
 export interface ClientClosedEvent {
@@ -41,6 +44,9 @@ export class StratumServer {
   readonly allocator: BufferAllocator;
   readonly compositor: Compositor;
   readonly limits: ServerLimits;
+  /** The window manager clients' window requests go to (undefined: window requests get UNSUPPORTED). */
+  readonly windowManager: WindowManager | undefined;
+  readonly #ownsWindowManager: boolean;
   readonly #listener: SeqPacketServer;
   readonly #lock: ServerLock;
   readonly #connections = new Map<number, ClientConnection>();
@@ -68,6 +74,9 @@ export class StratumServer {
       this.#ownedFlinger = { flinger, display };
       this.compositor = flingerCompositor(flinger);
     }
+    const windowFlinger = options.compositor ? undefined : (options.flinger ?? this.#ownedFlinger?.flinger);
+    this.windowManager = options.windowManager ?? (windowFlinger ? new WindowManager(windowFlinger) : undefined);
+    this.#ownsWindowManager = options.windowManager === undefined && this.windowManager !== undefined;
     this.#log = log;
     this.#serverName = options.name ?? 'stratum';
     this.#listener = parts.listener(this);
@@ -88,6 +97,7 @@ export class StratumServer {
         limits: this.limits,
         serverName: this.#serverName,
         log: this.#log,
+        windowManager: this.windowManager,
         onClosed: (c, reason) => {
           this.#connections.delete(c.id);
           const stats = c.stats();
@@ -136,6 +146,7 @@ export class StratumServer {
     this.#listener.close();
     for (const connection of [...this.#connections.values()]) connection.disconnect('the server is shutting down');
     this.#lock.release();
+    if (this.#ownsWindowManager) this.windowManager?.dispose();
     if (this.#ownedFlinger) {
       this.#ownedFlinger.flinger.dispose();
       this.#ownedFlinger.display.dispose();
