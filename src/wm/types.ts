@@ -153,9 +153,7 @@ export type DeliveredInput =
 export type WindowEvent =
   | { readonly type: 'configured'; readonly window: WindowId; readonly config: WindowConfiguration }
   | { readonly type: 'focus'; readonly window: WindowId; readonly focused: boolean }
-  | { readonly type: 'input'; readonly window: WindowId; readonly input: DeliveredInput }
-  /** The window was removed by the WM (its display went away); the app's handles are dead. */
-  | { readonly type: 'removed'; readonly window: WindowId };
+  | { readonly type: 'input'; readonly window: WindowId; readonly input: DeliveredInput };
 
 /**
  * Receives a session's window events. Called in order per window. A returned promise holds back
