@@ -121,3 +121,83 @@ test('idle: one static client connected over the socket costs the server process
     r.close();
   }
 });
+
+/** Applies and waits for the frame that shows it. */
+function applied(tx: ReturnType<StratumClient['transaction']>): Promise<void> {
+  return new Promise((resolve) => {
+    void tx.addCompleteCallback(() => resolve()).apply();
+  });
+}
+
+test('SDK golden: the hierarchy scene through the socket matches the in-process golden', async () => {
+  const r = await rig(96, 64);
+  try {
+    const c = r.client;
+    const background = await c.createSurface({ name: 'background', kind: 'color' });
+    const parent = await c.createSurface({ name: 'parent', kind: 'color' });
+    const child = await c.createSurface({ name: 'child', kind: 'color', parent });
+    const under = await c.createSurface({ name: 'under', kind: 'color', parent });
+    const sibling = await c.createSurface({ name: 'sibling', kind: 'color' });
+    const hidden = await c.createSurface({ name: 'hidden', kind: 'container', hidden: true });
+    await c.createSurface({ name: 'hidden-child', kind: 'color', parent: hidden });
+    const relative = await c.createSurface({ name: 'relative', kind: 'color' });
+    await applied(
+      c
+        .transaction()
+        .setColor(background, { r: 0.2, g: 0.2, b: 0.25 })
+        .setLayer(background, -100)
+        .setColor(parent, { r: 0.9, g: 0.3, b: 0.1 })
+        .setCrop(parent, { left: 8, top: 8, right: 56, bottom: 56 })
+        .setAlpha(parent, 0.75)
+        .setColor(child, { r: 0.1, g: 0.8, b: 0.3 })
+        .setAlpha(child, 0.5)
+        .setCrop(child, { left: 32, top: 24, right: 90, bottom: 48 })
+        .setLayer(child, 1)
+        .setColor(under, { r: 0.1, g: 0.3, b: 0.9 })
+        .setCrop(under, { left: 2, top: 2, right: 24, bottom: 24 })
+        .setLayer(under, -1)
+        .setColor(sibling, { r: 1, g: 1, b: 0 })
+        .setCrop(sibling, { left: 60, top: 4, right: 92, bottom: 60 })
+        .setLayer(sibling, 2)
+        .setColor(relative, { r: 0.8, g: 0, b: 0.8 })
+        .setCrop(relative, { left: 44, top: 40, right: 70, bottom: 62 })
+        .setRelativeLayer(relative, sibling, -1),
+    );
+    await quiet(r.flinger);
+    const shot = await c.screencap(r.display.id);
+    checkGolden('hierarchy', shot.width, shot.height, shot.rgba);
+  } finally {
+    r.close();
+  }
+});
+
+test('SDK golden: screencap shows secure layers black and leaves skip-screenshot layers out; the screen shows both', async () => {
+  const r = await rig(64, 48);
+  try {
+    const c = r.client;
+    const wallpaper = await c.createSurface({ name: 'wallpaper', width: 64, height: 48 });
+    const bank = await c.createSurface({ name: 'bank', kind: 'color', secure: true });
+    const bankChild = await c.createSurface({ name: 'bank-child', kind: 'color', parent: bank });
+    const overlay = await c.createSurface({ name: 'overlay', kind: 'color', skipScreenshot: true });
+    await applied(
+      c
+        .transaction()
+        .setColor(bank, { r: 0, g: 1, b: 0 })
+        .setCrop(bank, { left: 4, top: 4, right: 30, bottom: 30 })
+        .setLayer(bank, 1)
+        .setColor(bankChild, { r: 1, g: 1, b: 1 })
+        .setCrop(bankChild, { left: 8, top: 8, right: 14, bottom: 14 })
+        .setLayer(bankChild, 1)
+        .setColor(overlay, { r: 1, g: 0, b: 1 })
+        .setCrop(overlay, { left: 34, top: 10, right: 60, bottom: 40 })
+        .setLayer(overlay, 2),
+    );
+    await showPattern(wallpaper);
+    await quiet(r.flinger);
+    checkGolden('capture-screen', 64, 48, r.display.readFramebuffer());
+    const shot = await c.screencap(r.display.id);
+    checkGolden('capture', shot.width, shot.height, shot.rgba);
+  } finally {
+    r.close();
+  }
+});
