@@ -2,7 +2,11 @@
 // openServerLink(), which checks for the socket first so "no server" is a clear message, then
 // connects with the public SDK.
 import { statSync } from 'node:fs';
-import { CliError, EXIT_NO_SERVER, notAvailable } from './errors.js';
+import { encode } from 'fast-png';
+import type { StratumClient } from '../client/index.js';
+import { connect, isStratumError } from '../client/index.js';
+import { resolveSocketPath as defaultSocketPath } from '../server/paths.js';
+import { CliError, EXIT_NO_SERVER } from './errors.js';
 
 export interface CliDisplay {
   readonly id: number;
@@ -24,12 +28,9 @@ export interface ServerLink {
   close(): void;
 }
 
-/** $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0, else /tmp/stratum-$UID/stratum-0 (docs/protocol.md). */
+/** --socket, else the server's rule: $STRATUM_SOCKET, $XDG_RUNTIME_DIR/stratum-0, /tmp/stratum-$UID/stratum-0. */
 export function resolveSocketPath(option?: string): string {
-  if (option) return option;
-  if (process.env.STRATUM_SOCKET) return process.env.STRATUM_SOCKET;
-  if (process.env.XDG_RUNTIME_DIR) return `${process.env.XDG_RUNTIME_DIR}/stratum-0`;
-  return `/tmp/stratum-${process.getuid?.() ?? 0}/stratum-0`;
+  return option ? option : defaultSocketPath();
 }
 
 export function noServer(socketPath: string, detail = 'no socket there'): CliError {
@@ -49,7 +50,56 @@ export function assertServerSocket(socketPath: string): void {
 export async function openServerLink(socketOption: string | undefined): Promise<ServerLink> {
   const socketPath = resolveSocketPath(socketOption);
   assertServerSocket(socketPath);
-  return Promise.reject(notAvailable('the client SDK (issue 4)'));
+  let client: StratumClient;
+  try {
+    client = await connect({ socketPath, name: 'stratum-cli' });
+  } catch (error) {
+    if (isStratumError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    // A socket file nobody listens on: a server that died without cleaning up.
+    if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(error))) throw noServer(socketPath, 'the socket is stale');
+    throw error;
+  }
+  return new SdkServerLink(client);
+}
+
+const KIND_NAMES: Readonly<Record<string, string>> = { internal: 'internal', external: 'external', virtual: 'virtual' };
+
+class SdkServerLink implements ServerLink {
+  constructor(private readonly client: StratumClient) {}
+
+  async listDisplays(): Promise<readonly CliDisplay[]> {
+    return (await this.client.listDisplays()).map((d) => ({
+      id: d.id,
+      name: d.name,
+      kind: KIND_NAMES[d.kind] ?? d.kind,
+      width: d.width,
+      height: d.height,
+      refreshHz: Math.round(d.refreshRate * 100) / 100,
+      rotation: d.rotation,
+    }));
+  }
+
+  dumpText(): Promise<string> {
+    return this.client.dump('text');
+  }
+
+  async dumpJson(): Promise<unknown> {
+    return JSON.parse(await this.client.dump('json')) as unknown;
+  }
+
+  async screencapRgba(displayId: number | undefined): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+    return this.client.screencap(displayId);
+  }
+
+  async screencapPng(displayId: number | undefined): Promise<Uint8Array> {
+    const shot = await this.client.screencap(displayId);
+    return encode({ width: shot.width, height: shot.height, data: shot.rgba, channels: 4, depth: 8 });
+  }
+
+  close(): void {
+    this.client.close();
+  }
 }
 
 export async function withServer<T>(socketOption: string | undefined, use: (link: ServerLink) => Promise<T>): Promise<T> {

@@ -2,9 +2,9 @@
 // to, and the adapter the viewer sees it all through.
 import { HeadlessDisplay } from '../display/index.js';
 import { Flinger } from '../flinger/index.js';
+import { startServer } from '../server/index.js';
 import type { ViewerBackend } from '../viewer/backend.js';
 import { FlingerViewerBackend } from '../viewer/flinger-backend.js';
-import { notAvailable } from './errors.js';
 import type { DisplayMode } from './parse.js';
 
 export interface ServerStackOptions {
@@ -12,15 +12,16 @@ export interface ServerStackOptions {
   /** Empty: the default headless display (1080x2400 at 60 Hz). */
   readonly displays: readonly DisplayMode[];
   readonly onError?: (error: unknown) => void;
+  /** Disconnect reasons and server errors. */
+  readonly log?: (line: string) => void;
 }
 
 export interface ServerStack {
   readonly flinger: Flinger;
   readonly viewerBackend: ViewerBackend;
-  /** Undefined while the socket server is not available. */
-  readonly socketPath: string | undefined;
-  /** Why apps cannot connect, when they cannot. */
-  readonly socketUnavailable: string | undefined;
+  readonly socketPath: string;
+  /** Stops composing (displays off) and waits for the frame in flight: call before ending clients. */
+  quiesce(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,18 +36,34 @@ export function launchServer(options: ServerStackOptions): Promise<ServerStack> 
       }),
   );
   const flinger = new Flinger({ displays, ...(options.onError ? { onError: options.onError } : {}) });
+  const disposeCompositor = (): void => {
+    flinger.dispose();
+    for (const display of displays) display.dispose();
+  };
+  let server: ReturnType<typeof startServer>;
+  try {
+    server = startServer({ socketPath: options.socketPath, flinger, ...(options.log ? { log: options.log } : {}) });
+  } catch (error) {
+    disposeCompositor();
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
   const backend = new FlingerViewerBackend(flinger);
-  const socketUnavailable = notAvailable('the socket server (issue 4)').message;
   return Promise.resolve({
     flinger,
     viewerBackend: backend,
-    socketPath: undefined,
-    socketUnavailable,
+    socketPath: server.socketPath,
+    async quiesce() {
+      // A client that goes away has its buffers freed at once by the server, even one a frame in
+      // flight is reading on the render threads; with the displays off no frame reads any.
+      for (const display of displays) display.powerOn = false;
+      await flinger.settled();
+    },
     async stop() {
+      // Clients first (their layers leave), then the frames in flight, then the compositor.
+      server.close();
       backend.dispose();
       await flinger.settled();
-      flinger.dispose();
-      for (const display of displays) display.dispose();
+      disposeCompositor();
     },
   });
 }

@@ -25,6 +25,7 @@ export async function runStart(options: StartOptions): Promise<void> {
     socketPath: options.socketPath,
     displays: options.displays,
     onError: (error) => options.warn(`stratum: frame failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    log: (line) => options.warn(`stratum: ${line}\n`),
   });
   let viewer: ViewerServer | undefined;
   const demos = new Map<string, ChildProcess>();
@@ -32,13 +33,14 @@ export async function runStart(options: StartOptions): Promise<void> {
 
   const stop = async (): Promise<void> => {
     stopping = true;
+    await server.quiesce();
     await Promise.all([...demos.values()].map((child) => stopDemo(child)));
     await viewer?.close();
     await server.stop();
   };
 
   try {
-    options.log(`socket:  ${server.socketPath ?? server.socketUnavailable ?? ''}`);
+    options.log(`socket:  ${server.socketPath}`);
     if (options.viewer) {
       viewer = await Viewer.start(server.viewerBackend, {
         ...(options.port === undefined ? {} : { port: options.port }),
@@ -47,9 +49,7 @@ export async function runStart(options: StartOptions): Promise<void> {
       options.log(`viewer:  ${viewer.url}`);
     }
     const socketPath = server.socketPath;
-    if (options.demos && socketPath === undefined) {
-      options.warn(`stratum: demos not started: ${server.socketUnavailable ?? 'no socket'}\n`);
-    } else if (options.demos && socketPath !== undefined) {
+    if (options.demos) {
       for (const demo of DEMOS) {
         const child = spawnDemo(demo.name, { socketPath });
         demos.set(demo.name, child);

@@ -15,6 +15,8 @@ export interface PhoneLayout {
   readonly statusBar: Rect;
   readonly navigationBar: Rect;
   readonly content: Rect;
+  /** The animated app: the content area inset by a margin, so the wallpaper shows around it. */
+  readonly app: Rect;
   readonly video: Rect;
 }
 
@@ -26,12 +28,14 @@ export function phoneLayout(width: number, height: number): PhoneLayout {
   const videoHeight = Math.max(2, Math.round((videoWidth * 9) / 16 / 2) * 2);
   const videoLeft = Math.round((width - videoWidth) / 2);
   const videoTop = Math.max(status, height - nav - videoHeight - Math.round(height * 0.05));
+  const margin = Math.round(width * 0.05);
   return {
     width,
     height,
     statusBar: rect(0, 0, width, status),
     navigationBar: rect(0, height - nav, width, height),
     content: rect(0, status, width, height - nav),
+    app: rect(margin, status + margin, width - margin, height - nav - margin),
     video: rect(videoLeft, videoTop, videoLeft + videoWidth, videoTop + videoHeight),
   };
 }
@@ -51,18 +55,26 @@ function full(surface: { width: number; height: number }): Rect {
   return rect(0, 0, surface.width, surface.height);
 }
 
+const abortPromises = new WeakMap<AbortSignal, Promise<void>>();
+
+/** Resolves when `signal` aborts; one listener per signal however often it is asked. */
 function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  let promise = abortPromises.get(signal);
+  if (!promise) {
+    promise = new Promise((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    abortPromises.set(signal, promise);
+  }
+  return promise;
 }
 
 /** The next frame time, or undefined once the app is told to stop. */
 async function nextFrameUnlessAborted(host: DemoHost, signal: AbortSignal): Promise<number | undefined> {
   if (signal.aborted) return undefined;
-  const time = await Promise.race([host.nextFrame(), aborted(signal).then(() => undefined)]);
-  return signal.aborted ? undefined : time;
+  const time = await Promise.race([host.nextFrame(), aborted(signal)]);
+  return signal.aborted || time === undefined ? undefined : time;
 }
 
 /** A full-screen gradient, drawn once. */
@@ -179,7 +191,7 @@ export function stepBall(ball: BallState, radius: number, width: number, height:
  */
 export async function animation(host: DemoHost, signal: AbortSignal, frames = Infinity): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
-  const area = layout.content;
+  const area = layout.app;
   const width = area.right - area.left;
   const height = area.bottom - area.top;
   const surface: DemoSurface = await host.createSurface({ name: 'animation', width, height, format: 'RGBA_8888', x: area.left, y: area.top, z: 10, opaque: true });

@@ -1,39 +1,160 @@
-// `stratum start` as a user runs it: a child process, its printed URL, and a clean stop.
+// `stratum start` as a user runs it, in a child process: the printed URL, the demo apps' layers in
+// `dump`, every CLI command against that live server, and a clean stop on SIGINT.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { exited, spawnCli, waitForLine } from './support.js';
+import { after, before, test } from 'node:test';
+import { decode } from 'fast-png';
+import { EXIT_NOT_AVAILABLE } from '../../src/cli/errors.js';
+import { cli, exited, spawnCli, waitForLine } from './support.js';
 
+const DEMO_NAMES = ['wallpaper', 'status-bar', 'navigation-bar', 'animation', 'video'];
 const runtimeDir = mkdtempSync(join(tmpdir(), 'stratum-start-'));
-after(() => rmSync(runtimeDir, { recursive: true, force: true }));
+const outputDir = mkdtempSync(join(tmpdir(), 'stratum-out-'));
+let tempBefore: Set<string>;
+let server: ChildProcessWithoutNullStreams;
+let socketPath: string;
+let viewerUrl: string;
 
 function strayTempEntries(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith('stratum') && !runtimeDir.endsWith(name));
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('stratum'));
 }
 
-test('start prints the viewer URL, serves the page, and SIGINT stops it leaving nothing behind', async () => {
-  const tempBefore = new Set(strayTempEntries());
-  const child = spawnCli(['start', '--display', '360x800@60'], { XDG_RUNTIME_DIR: runtimeDir, STRATUM_SOCKET: '' });
-  try {
-    const [, url] = await waitForLine(child, /viewer: +(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/);
-    assert.ok(url);
-    const page = await fetch(url);
-    assert.equal(page.status, 200);
-    const displays = (await (await fetch(url.replace('/?', '/dump.json?'))).json()) as { outputLayers: Record<string, unknown> };
-    assert.equal(Object.keys(displays.outputLayers).length, 1);
-    assert.equal((await fetch(url.replace(/token=.*/, 'token=wrong'))).status, 403);
+interface DumpJson {
+  layers: { name: string; client: string }[];
+  displays: { id: number; width: number; height: number }[];
+}
 
-    child.kill('SIGINT');
-    const { code, signal } = await exited(child);
-    assert.deepEqual({ code, signal }, { code: 0, signal: null });
-    await assert.rejects(fetch(url), 'the viewer is gone');
-    assert.deepEqual(readdirSync(runtimeDir), [], 'no socket, lock or other file left');
-    assert.deepEqual(strayTempEntries().filter((name) => !tempBefore.has(name)), [], 'no temp file left');
-  } finally {
-    child.kill('SIGKILL');
+async function dumpJson(): Promise<DumpJson> {
+  const result = await cli('dump', '--json', '--socket', socketPath);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as DumpJson;
+}
+
+/** Asks the server until `done` holds (each ask is a real request; at most ~20 s). */
+async function until<T>(ask: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  let value = await ask();
+  for (let i = 0; i < 100 && !done(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await ask();
   }
+  return value;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+before(async () => {
+  tempBefore = new Set(strayTempEntries());
+  server = spawnCli(['start', '--display', '360x800@60'], { XDG_RUNTIME_DIR: runtimeDir, STRATUM_SOCKET: '' });
+  const [, socket] = await waitForLine(server, /socket: +(\S+)\n/);
+  const [, url] = await waitForLine(server, /viewer: +(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/);
+  assert.ok(socket && url);
+  socketPath = socket;
+  viewerUrl = url;
+});
+
+after(() => {
+  server.kill('SIGKILL');
+  rmSync(runtimeDir, { recursive: true, force: true });
+  rmSync(outputDir, { recursive: true, force: true });
+});
+
+test('start prints the socket and a viewer URL that serves the page only with its token', async () => {
+  assert.equal(socketPath, join(runtimeDir, 'stratum-0'));
+  assert.equal((await fetch(viewerUrl)).status, 200);
+  assert.equal((await fetch(viewerUrl.replace(/token=.*/, 'token=wrong'))).status, 403);
+});
+
+test('the demo apps, each its own process, put their layers on the display', async () => {
+  const dump = await until(dumpJson, (d) => DEMO_NAMES.every((name) => d.layers.some((l) => l.name === name)));
+  assert.deepEqual(dump.layers.map((l) => l.name).sort(), [...DEMO_NAMES].sort());
+  const pids = new Set(dump.layers.map((l) => /pid (\d+)/.exec(l.client)?.[1]));
+  assert.equal(pids.size, DEMO_NAMES.length, 'one process per demo');
+  assert.ok(!pids.has(String(server.pid)), 'not the server process');
+});
+
+test('every CLI command against the live server', async () => {
+  const text = await cli('dump', '--socket', socketPath);
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /Display 1 "primary".* 360x800 @ 60 Hz/);
+  assert.match(text.stdout, /#\d+ animation/);
+
+  const list = await cli('display', 'list', '--socket', socketPath);
+  assert.match(list.stdout, /^ID {2}KIND {6}MODE {14}ROT {3}NAME\n1 {3}internal  360x800@60 {8}0 {5}primary\n$/);
+  const listJson = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number; width: number }[];
+  assert.deepEqual(listJson.map((d) => [d.id, d.width]), [[1, 360]]);
+
+  const file = join(outputDir, 'shot.png');
+  assert.equal((await cli('screencap', file, '--socket', socketPath)).code, 0);
+  const png = decode(readFileSync(file));
+  assert.deepEqual([png.width, png.height, png.channels], [360, 800, 4]);
+  const toStdout = await cli('screencap', '-d', '1', '--socket', socketPath);
+  assert.deepEqual([...toStdout.stdoutBytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const raw = await cli('screencap', '--raw', '--socket', socketPath);
+  assert.equal(raw.stdoutBytes.length, 360 * 800 * 4);
+  // The navigation bar is static: the same pixels in the PNG and the raw capture.
+  const row = 790 * 360 * 4;
+  assert.deepEqual(Buffer.from(png.data as Uint8Array).subarray(row, row + 360 * 4), raw.stdoutBytes.subarray(row, row + 360 * 4));
+  const badDisplay = await cli('screencap', '-d', '9', '--socket', socketPath);
+  assert.notEqual(badDisplay.code, 0);
+  assert.match(badDisplay.stderr, /display 9/);
+
+  assert.equal((await cli('demo', '--socket', socketPath)).code, 0);
+
+  for (const args of [
+    ['screenrecord', join(outputDir, 'x.mp4')],
+    ['display', 'connect', '1920x1080@60'],
+    ['display', 'disconnect', '2'],
+    ['display', 'virtual', '640x480'],
+    ['display', 'simulate', '720x1280'],
+    ['display', 'rotate', '1', '90'],
+    ['display', 'mode', '1', '360x800@90'],
+    ['input', 'tap', '10', '20'],
+    ['input', 'swipe', '1', '2', '3', '4'],
+    ['input', 'key', 'Enter'],
+    ['input', 'text', 'hi'],
+  ]) {
+    const result = await cli(...args, '--socket', socketPath);
+    assert.equal(result.code, EXIT_NOT_AVAILABLE, args.join(' '));
+    assert.match(result.stderr, /^stratum: not available yet: needs .+ \(issue \d\)\n$/, args.join(' '));
+  }
+});
+
+test('stratum demo NAME runs one more demo process until Ctrl-C', async () => {
+  const demo = spawnCli(['demo', 'status-bar', '--socket', socketPath]);
+  try {
+    const dump = await until(dumpJson, (d) => d.layers.filter((l) => l.name === 'status-bar').length === 2);
+    assert.equal(dump.layers.filter((l) => l.name === 'status-bar').length, 2);
+  } finally {
+    demo.kill('SIGINT');
+  }
+  assert.deepEqual(await exited(demo), { code: 0, signal: null });
+  const after = await until(dumpJson, (d) => d.layers.filter((l) => l.name === 'status-bar').length === 1);
+  assert.equal(after.layers.filter((l) => l.name === 'status-bar').length, 1, 'its layer left with it');
+});
+
+test('SIGINT stops everything: no socket, no lock, no demo process, no temp file', async () => {
+  const dump = await dumpJson();
+  const pids = [...new Set(dump.layers.map((l) => Number(/pid (\d+)/.exec(l.client)?.[1])))];
+  assert.equal(pids.length, DEMO_NAMES.length);
+  server.kill('SIGINT');
+  assert.deepEqual(await exited(server), { code: 0, signal: null });
+  await assert.rejects(fetch(viewerUrl), 'the viewer is gone');
+  assert.deepEqual(readdirSync(runtimeDir), [], 'no socket, lock or other file left');
+  assert.deepEqual(pids.filter(alive), [], 'every demo process ended');
+  assert.deepEqual(strayTempEntries().filter((name) => !tempBefore.has(name) && !runtimeDir.endsWith(name) && !outputDir.endsWith(name)), [], 'no temp file left');
+  const gone = await cli('dump', '--socket', socketPath);
+  assert.equal(gone.code, 2);
+  assert.match(gone.stderr, /no Stratum server is running/);
 });
 
 test('start refuses a bad display mode before starting anything', async () => {

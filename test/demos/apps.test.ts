@@ -17,6 +17,7 @@ function pixelAt(rgba: Uint8Array, x: number, y: number): number[] {
 test('the phone layout puts bars at the edges and the video inside the content', () => {
   const l = phoneLayout(1080, 2400);
   assert.deepEqual([l.statusBar.bottom, l.navigationBar.top, l.content.top, l.content.bottom], [96, 2256, 96, 2256]);
+  assert.deepEqual(l.app, { left: 54, top: 150, right: 1026, bottom: 2202 }, 'the app leaves the wallpaper visible around it');
   assert.ok(l.video.left >= 0 && l.video.right <= 1080 && l.video.top >= 96 && l.video.bottom <= 2256);
   assert.equal((l.video.right - l.video.left) % 2, 0);
 });
@@ -81,7 +82,8 @@ test('the animation moves a ball one step per frame, damaging only around it, le
         }
       }
       if (i >= 2) {
-        const radius = Math.max(4, Math.round(W * 0.055));
+        const app = phoneLayout(W, H).app;
+        const radius = Math.max(4, Math.round((app.right - app.left) * 0.055));
         // One ball's worth of pixels: a partial redraw that missed an old place would leave two.
         assert.ok(Math.abs(count - Math.PI * radius * radius) < 2 * Math.PI * radius, `frame ${i}: ${count} ball pixels`);
         const position = (sumX / count).toFixed(1);

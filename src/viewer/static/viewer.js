@@ -154,6 +154,7 @@ function createDisplayView(info) {
     framesDrawn: 0,
     frameNumber: -1,
     presentTimes: [],
+    frameNumbers: [],
     receiveTimes: [],
     flashes: [],
   };
@@ -225,8 +226,12 @@ function recordFrame(display, frameNumber, presentTime, now) {
   display.framesDrawn++;
   display.frameNumber = frameNumber;
   display.presentTimes.push(presentTime);
+  display.frameNumbers.push(frameNumber);
   display.receiveTimes.push(now);
-  if (display.presentTimes.length > GRAPH_SAMPLES + 1) display.presentTimes.shift();
+  if (display.presentTimes.length > GRAPH_SAMPLES + 1) {
+    display.presentTimes.shift();
+    display.frameNumbers.shift();
+  }
   updateStats(display, now);
   if ($('frame-graph').checked) drawGraph(display);
 }
@@ -251,8 +256,10 @@ function drawGraph(display) {
   g.fillStyle = 'rgba(255,255,255,0.25)';
   g.fillRect(0, height - period * scale, width, 1);
   const times = display.presentTimes;
+  const frames = display.frameNumbers;
   for (let i = 1; i < times.length; i++) {
-    const delta = times[i] - times[i - 1];
+    // Frames merged while the page lagged share the interval evenly: this is compositor frame time.
+    const delta = (times[i] - times[i - 1]) / Math.max(1, frames[i] - frames[i - 1]);
     const barHeight = Math.min(height, delta * scale);
     g.fillStyle = delta > period * 1.5 ? '#ff7070' : '#5fb3ff';
     g.fillRect((i - 1) * 3, height - barHeight, 2, barHeight);
