@@ -89,7 +89,7 @@ test('every CLI command against the live server', async () => {
   assert.match(text.stdout, /#\d+ animation/);
 
   const list = await cli('display', 'list', '--socket', socketPath);
-  assert.match(list.stdout, /^ID {2}KIND {6}MODE {14}ROT {3}NAME\n1 {3}internal  360x800@60 {8}0 {5}primary\n$/);
+  assert.match(list.stdout, /^ID {2}KIND {6}MODE {14}ROT {3}NAME\n1 {3}internal {2}360x800@60 {8}0 {5}primary\n$/);
   const listJson = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number; width: number }[];
   assert.deepEqual(listJson.map((d) => [d.id, d.width]), [[1, 360]]);
 
