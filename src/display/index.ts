@@ -2,3 +2,4 @@
 export * from './vsync.js';
 export * from './display.js';
 export * from './virtual.js';
+export * from './scheduler.js';
