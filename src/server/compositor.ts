@@ -5,6 +5,8 @@
 import type { Flinger } from '../flinger/flinger.js';
 import type { ApplyOptions, LayerHandle, LayerId, LayerSpec, TransactionData } from '../flinger/types.js';
 import { StratumError } from '../os/status.js';
+import { VsyncScheduler } from '../display/scheduler.js';
+import type { AppVsyncEvent } from '../display/scheduler.js';
 import { BufferQueue } from '../queue/buffer-queue.js';
 import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
 
@@ -43,12 +45,16 @@ export interface Compositor {
   displays(): readonly CompositorDisplay[];
   dump(format: 'text' | 'json'): string;
   capture(displayId: number): Promise<CapturedImage>;
+  /** One VSync event for `receiver` (a connection) at the next VSync; only receivers that asked are woken. Returns a canceller. */
+  requestNextVsync(receiver: object, callback: (event: AppVsyncEvent) => void): () => void;
 }
 
 const DEFAULT_DENSITY = 420;
 
 /** The real compositor: every request lands on the flinger's client API. */
 export function flingerCompositor(flinger: Flinger): Compositor {
+  // One upstream VSync request however many connections wait (issue 7: Choreographer).
+  const scheduler = new VsyncScheduler((callback) => flinger.requestNextVsync((e) => callback({ display: e.display, vsyncId: e.vsyncId, timestamp: e.timestamp, period: e.period })));
   return {
     createClient(name, allocate) {
       const client = flinger.createClient(name, { allocate });
@@ -80,6 +86,9 @@ export function flingerCompositor(flinger: Flinger): Compositor {
     async capture(displayId) {
       const result = await flinger.capture(displayId);
       return { width: result.width, height: result.height, rgba: result.rgba };
+    },
+    requestNextVsync(receiver, callback) {
+      return scheduler.requestNextVsync(receiver, callback);
     },
   };
 }
@@ -170,5 +179,9 @@ export class DirectConsumer implements Compositor {
 
   capture(displayId: number): Promise<CapturedImage> {
     return Promise.reject(new StratumError('NAME_NOT_FOUND', `display ${displayId} does not exist (the direct consumer drives no displays)`));
+  }
+
+  requestNextVsync(): () => void {
+    throw new StratumError('UNSUPPORTED', 'the direct consumer drives no displays: no VSync');
   }
 }

@@ -91,6 +91,8 @@ export class ClientConnection {
   #name = '';
   #ready = false;
   #closed = false;
+  /** Withdraws a pending requestNextVsync. */
+  #cancelVsync: (() => void) | undefined;
   #client: CompositorClient | undefined;
   #windows: ConnectionWindows | undefined;
   readonly #surfaces = new Map<number, SurfaceRecord>();
@@ -231,6 +233,9 @@ export class ClientConnection {
           const display = request.args.display;
           return this.#async(request, 'screencap', () => this.#screencap(display));
         }
+        case 'requestNextVsync':
+          this.#requestNextVsync();
+          return this.#reply('requestNextVsync', request, {});
         case 'addWindow':
           return this.#reply('addWindow', request, this.#windowsOf().addWindow(request.args));
         case 'relayoutWindow':
@@ -311,6 +316,21 @@ export class ClientConnection {
 
   #event<N extends EventName>(name: N, objectId: number, args: NoInfer<EventArgs<N>>): void {
     this.#send(encodeEvent(name, objectId, args));
+  }
+
+  /** One vsync event at the next VSync (Choreographer, issue 7); the scheduler wakes only connections that asked. */
+  #requestNextVsync(): void {
+    this.#cancelVsync = this.ctx.compositor.requestNextVsync(this, (e) => {
+      this.#cancelVsync = undefined;
+      this.#event('vsync', 0, {
+        display: e.display,
+        vsyncId: e.vsyncId,
+        frameTime: localTimeToWire(e.frameTime),
+        deadline: localTimeToWire(e.deadline),
+        expectedPresentTime: localTimeToWire(e.expectedPresentTime),
+        period: e.period,
+      });
+    });
   }
 
   // ---- requests ---------------------------------------------------------------------------------
@@ -691,6 +711,7 @@ export class ClientConnection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#helloTimer);
+    this.#cancelVsync?.();
     for (const surface of this.#surfaces.values()) surface.destroyed = true;
     this.#surfaces.clear();
     try {
