@@ -7,9 +7,10 @@ import type { ReceivedMessage } from '../os/socket.js';
 import { StratumError, isStratumError, statusFromNumber } from '../os/status.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { PixelFormat } from '../buffer/format.js';
-import { PROTOCOL_VERSION, decodeServerMessage, encodeRequest } from '../protocol/index.js';
+import { PROTOCOL_VERSION, decodeServerMessage, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
 import type { EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
 import { resolveSocketPath } from '../server/paths.js';
+import { Choreographer } from './choreographer.js';
 import { SurfaceControl } from './surface.js';
 import type { CreateSurfaceOptions, SurfaceLink } from './surface.js';
 import { CallbackRegistry, Transaction } from './transaction.js';
@@ -105,7 +106,14 @@ export class StratumClient {
       reportError: (error) => this.#reportError(error),
     };
     this.#link = { ...link, callbacks: new CallbackRegistry(link) };
+    this.choreographer = new Choreographer({
+      requestNextVsync: () => this.#request('requestNextVsync', 0, {}).then(() => undefined),
+      reportError: (error) => this.#reportError(error),
+    });
   }
+
+  /** Frame callbacks at VSync (only this connection's requests wake it). */
+  readonly choreographer: Choreographer;
 
   /** The server's name, version and limits (from the handshake). */
   get server(): ServerInfo {
@@ -315,6 +323,18 @@ export class StratumClient {
     if (message.kind === 'event') {
       if (message.name === 'protocolError') {
         this.#reportError(new StratumError('PROTOCOL_ERROR', `the server refused a message: ${message.args.message}`));
+        return;
+      }
+      if (message.name === 'vsync') {
+        const a = message.args;
+        this.choreographer.dispatch({
+          display: a.display,
+          vsyncId: a.vsyncId,
+          frameTime: wireTimeToLocal(a.frameTime),
+          deadline: wireTimeToLocal(a.deadline),
+          expectedPresentTime: wireTimeToLocal(a.expectedPresentTime),
+          period: a.period,
+        });
         return;
       }
       const window = windowOf(message);

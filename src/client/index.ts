@@ -13,6 +13,8 @@ export type {
   SurfaceKindName,
 } from './surface.js';
 export { Transaction } from './transaction.js';
+export { Choreographer } from './choreographer.js';
+export type { FrameCallback, FrameInfo } from './choreographer.js';
 export { Window, WindowFlag } from './window.js';
 export type { AddWindowOptions, InjectInputEvent, InjectInputResult, InputAction, InputEventKind, WindowConfig, WindowInputEvent, WindowTypeName } from './window.js';
 export type { SurfaceStats, TransactionCallback, TransactionStats } from './transaction.js';
