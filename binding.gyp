@@ -8,7 +8,8 @@
         "native/shm.cc",
         "native/socket.cc",
         "native/render.cc",
-        "native/render_kernels_portable.cc"
+        "native/render_kernels_portable.cc",
+        "native/yuv.cc"
       ],
       "dependencies": ["stratum_render_avx2", "stratum_render_avx512"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
