@@ -101,15 +101,28 @@ interface DirectLayer {
   framesConsumed: number;
 }
 
+export interface DirectConsumerOptions {
+  /** Sees every frame while it is acquired (may read the buffer's bytes). */
+  readonly onFrame?: (layer: LayerId, frame: AcquiredFrame) => void;
+  /** Keep the newest frame acquired until the next one arrives, as a compositor keeps what it shows. Default false. */
+  readonly holdLatest?: boolean;
+}
+
 /**
  * A consumer with no composition: every frame is acquired the moment it is queued, shown to
- * `onFrame` (which may read the buffer's bytes), and released at once. Transactions are refused.
+ * `onFrame`, and released at once (or when the next one arrives, with `holdLatest`).
+ * Transactions are refused.
  */
 export class DirectConsumer implements Compositor {
   readonly #layers = new Map<LayerId, DirectLayer>();
+  readonly #onFrame: ((layer: LayerId, frame: AcquiredFrame) => void) | undefined;
+  readonly #holdLatest: boolean;
   #nextLayerId = 1;
 
-  constructor(private readonly onFrame?: (layer: LayerId, frame: AcquiredFrame) => void) {}
+  constructor(options: DirectConsumerOptions = {}) {
+    this.#onFrame = options.onFrame;
+    this.#holdLatest = options.holdLatest ?? false;
+  }
 
   get layerCount(): number {
     return this.#layers.size;
@@ -130,15 +143,19 @@ export class DirectConsumer implements Compositor {
             ...(spec.queue?.queueSize !== undefined ? { queueSize: spec.queue.queueSize } : {}),
           });
           const consumer = queue.consumer;
+          let held: AcquiredFrame | undefined;
           consumer.connect({
             onFrameAvailable: () => {
               const frame = consumer.acquire();
               const layer = this.#layers.get(id);
               if (layer) layer.framesConsumed += 1;
               try {
-                this.onFrame?.(id, frame);
+                this.#onFrame?.(id, frame);
               } finally {
-                consumer.release(frame.slot, frame.frameNumber);
+                if (held) consumer.release(held.slot, held.frameNumber);
+                held = undefined;
+                if (this.#holdLatest) held = frame;
+                else consumer.release(frame.slot, frame.frameNumber);
               }
             },
           });

@@ -28,6 +28,7 @@ import {
 } from '../protocol/index.js';
 import type { EncodedMessage, EventArgs, EventName, ReplyArgs, ReplyName, RequestArgs, RequestMessage } from '../protocol/index.js';
 import type { BufferProducer } from '../queue/buffer-queue.js';
+import { NO_FENCE } from '../queue/fence.js';
 import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
 import type { ServerLimits } from './limits.js';
@@ -639,39 +640,35 @@ export class ClientConnection {
       const buffer = producer.detach(slot);
       detached.push({ surface, slot, buffer });
       surface.transactionFrames += 1;
-      out.buffer = { buffer, frameNumber: surface.transactionFrames, onRelease: (fence: Fence) => this.#returnBuffer(surface, buffer, fence) };
+      const frameNumber = surface.transactionFrames;
+      out.buffer = { buffer, frameNumber, onRelease: (fence: Fence) => this.#returnBuffer(surface, buffer, fence, frameNumber) };
     }
     return out;
   }
 
-  #returnBuffer(surface: SurfaceRecord, buffer: GraphicBuffer, fence: Fence): void {
+  #returnBuffer(surface: SurfaceRecord, buffer: GraphicBuffer, fence: Fence, frameNumber?: number): void {
     const producer = surface.producer;
     if (surface.destroyed || this.#closed || !producer?.connected || buffer.disposed) {
       buffer.dispose();
       return;
     }
+    let slot: number;
     try {
-      const slot = producer.attach(buffer);
+      // clientBuffers keeps the slot the client knows the buffer by: both sides update it only on dequeue.
+      slot = producer.attach(buffer);
       producer.cancel(slot, fence);
-      surface.clientBuffers.set(buffer.id, slot);
     } catch {
       // No room to take it back (the client changed its counts): the buffer is simply freed.
       buffer.dispose();
+      return;
     }
+    // The producer's own cancel fires no release listener: tell the client here.
+    this.#event('bufferReleased', surface.id, { slot, frameNumber: frameNumber ?? 0 });
   }
 
+  /** A refused transaction gives its buffers back as free slots (the client dequeues again). */
   #undoDetach(detached: { surface: SurfaceRecord; slot: number; buffer: GraphicBuffer }[]): void {
-    for (const { surface, buffer } of detached) {
-      const producer = surface.producer;
-      try {
-        // Back into a slot as dequeued, as if the transaction never took it.
-        const slot = producer?.attach(buffer);
-        if (slot !== undefined) surface.clientBuffers.set(buffer.id, slot);
-        else buffer.dispose();
-      } catch {
-        buffer.dispose();
-      }
-    }
+    for (const { surface, buffer } of detached) this.#returnBuffer(surface, buffer, NO_FENCE);
   }
 
   #dump(format: number): ReplyArgs<'dump'> {

@@ -2,7 +2,7 @@
 export { StratumServer, startServer } from './server.js';
 export type { ClientClosedEvent, ServerOptions } from './server.js';
 export { DirectConsumer, flingerCompositor } from './compositor.js';
-export type { CapturedImage, Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
+export type { CapturedImage, Compositor, CompositorClient, CompositorDisplay, DirectConsumerOptions } from './compositor.js';
 export type { ConnectionStats } from './connection.js';
 export { DEFAULT_SERVER_LIMITS } from './limits.js';
 export type { ServerLimits } from './limits.js';

@@ -1,0 +1,68 @@
+// One frame cycle across processes: the client (a child process) dequeues, writes one pixel,
+// queues; the server's consumer acquires and releases; the buffer-released event comes back.
+// Compared with one plain Node Unix-socket ping-pong (../shared/anchors/uds_pingpong.js) measured
+// in the same run. Also reports the bytes that crossed the socket per frame (pixels never do).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { DirectConsumer, startServer } from '../src/server/index.js';
+import type { ClientClosedEvent } from '../src/server/index.js';
+import { anchorsDir } from './lib/anchors.js';
+import { report, round, summarize, withPeer } from './lib/report.js';
+import type { BenchResult } from './lib/report.js';
+
+const FRAMES = Number(process.env.STRATUM_BENCH_IPC_FRAMES ?? 20_000);
+const WARMUP = 1000;
+
+function runChild(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function pingPong(iterations: number): Promise<{ median: number; p99: number } | undefined> {
+  const dir = anchorsDir();
+  if (!dir) return undefined;
+  const out = await runChild([join(dir, 'uds_pingpong.js'), String(iterations)]).catch(() => undefined);
+  const median = out?.match(/median=([\d.]+)/)?.[1];
+  const p99 = out?.match(/p99=([\d.]+)/)?.[1];
+  return median && p99 ? { median: Number(median), p99: Number(p99) } : undefined;
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratum-bench-ipc-'));
+  const socketPath = join(dir, 'stratum-0');
+  const server = startServer({ socketPath, compositor: new DirectConsumer(), log: () => undefined });
+  const closed = new Promise<ClientClosedEvent>((resolve) => server.onClientClosed(resolve));
+  try {
+    const clientScript = fileURLToPath(new URL('./lib/ipc-client.ts', import.meta.url));
+    const out = await runChild(['--import', 'tsx', clientScript, socketPath, String(FRAMES), String(WARMUP)]);
+    const { samples, buffersReceived } = JSON.parse(out) as { samples: number[]; buffersReceived: number };
+    const { stats } = await closed;
+    const cycle = summarize(samples);
+    // Traffic of the whole session divided by the frames: handshake and setup included.
+    const bytesPerFrame = (stats.bytesIn + stats.bytesOut) / (FRAMES + WARMUP);
+    const peer = await pingPong(FRAMES);
+    const results: BenchResult[] = [
+      withPeer(
+        { case: 'frame-cycle', metric: 'us_per_cycle', median: round(cycle.median, 2), p99: round(cycle.p99, 2), note: 'dequeue + 1 pixel + queue + acquire/release + release event; goal ratio <= 3' },
+        'node uds ping-pong 64B',
+        peer?.median,
+      ),
+      { case: 'socket-bytes', metric: 'bytes_per_frame', median: round(bytesPerFrame, 1), note: `${stats.messagesIn + stats.messagesOut} messages, ${stats.fdsSent} buffer fds (${buffersReceived} received) in ${FRAMES + WARMUP} frames; 0 pixel bytes` },
+    ];
+    if (peer) results.push({ case: 'node-uds-pingpong', metric: 'us_per_rtt', median: peer.median, p99: peer.p99, note: 'peer, same run' });
+    report('ipc', results, peer ? [] : ['uds_pingpong anchor not found: no peer figures']);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
