@@ -559,6 +559,7 @@ export class WindowManager {
     this.#flinger.invalidateDisplay(display.id);
     const hint = rotationTransform(orientation);
     for (const win of this.#windows.values()) if (win.display === display.id) this.#setTransformHint(win, hint);
+    this.#hintOtherProducers(display, hint);
     this.#gesturesOnDisplay(display.id);
     this.#layoutDisplay(state);
     this.#commit(screenshot ? [this.#placeScreenshot(screenshot, display)] : []);
@@ -885,6 +886,28 @@ export class WindowManager {
       this.#client.setTransformHint(win.layers.surface, hint);
     } catch (error) {
       this.#onError(error);
+    }
+  }
+
+  /** Every other buffer layer shown on the display (apps' child surfaces, free surfaces) gets the hint too. */
+  #hintOtherProducers(display: HeadlessDisplay, hint: Transform): void {
+    const layers = this.#flinger.dump().layers;
+    const byId = new Map(layers.map((l) => [l.id, l]));
+    const windowSurfaces = new Set([...this.#windows.values()].map((w) => w.layers.surface));
+    for (const layer of layers) {
+      if (layer.kind !== 'buffer' || windowSurfaces.has(layer.id)) continue;
+      let root = layer;
+      for (let parent = root.parent; parent !== null && parent !== ROOT_LAYER; parent = root.parent) {
+        const next = byId.get(parent);
+        if (!next) break;
+        root = next;
+      }
+      if (root.parent !== ROOT_LAYER || root.properties.layerStack !== display.layerStack) continue;
+      try {
+        this.#client.setTransformHint(layer.id, hint);
+      } catch (error) {
+        this.#onError(error);
+      }
     }
   }
 

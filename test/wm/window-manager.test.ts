@@ -345,7 +345,14 @@ describe('rotation', () => {
     const app = h.app('app');
     const win = app.session.addWindow({ type: 'application', title: 'main' });
     assert.equal(await drawWindow(win.producer, 200, 350, [50, 50, 50, 255]), Transform.NONE);
+    // An app's own buffer layer under its window, and one off any window on the same display.
+    const own = h.flinger.createClient('app-own');
+    const childProducer = own.createLayer({ name: 'child', kind: 'buffer', parent: win.layers.surface }).producer;
+    const freeProducer = own.createLayer({ name: 'free', kind: 'buffer' }).producer;
+    assert.ok(childProducer && freeProducer);
     await h.wm.rotateDisplay(h.display.id, 90);
+    assert.equal(await drawWindow(childProducer, 8, 8, [1, 1, 1, 255]), Transform.ROT_90);
+    assert.equal(await drawWindow(freeProducer, 8, 8, [1, 1, 1, 255]), Transform.ROT_90);
     assert.equal(h.wm.rotation(), 90);
     assert.deepEqual(frameOf(h, win.id), { left: 0, top: 20, right: 400, bottom: 170 });
     const last = app.events.filter((e) => e.type === 'configured').at(-1);
