@@ -671,9 +671,18 @@ export class ClientConnection {
     for (const { surface, buffer } of detached) this.#returnBuffer(surface, buffer, NO_FENCE);
   }
 
+  /** The compositor's dump, with the window manager's windows when there is one. */
+  #dumpText(format: 'text' | 'json'): string {
+    const compositor = this.ctx.compositor.dump(format);
+    const wm = this.ctx.windowManager;
+    if (!wm) return compositor;
+    if (format === 'text') return `${compositor}\n\n${wm.dumpText()}`;
+    return JSON.stringify({ ...(JSON.parse(compositor) as Record<string, unknown>), windowManager: wm.dump() }, null, 2);
+  }
+
   #dump(format: number): ReplyArgs<'dump'> {
     if (format > 1) throw new StratumError('BAD_VALUE', `dump format ${format} is not 0 (text) or 1 (json)`);
-    const bytes = new TextEncoder().encode(this.ctx.compositor.dump(format === 1 ? 'json' : 'text'));
+    const bytes = new TextEncoder().encode(this.#dumpText(format === 1 ? 'json' : 'text'));
     const fd = createSharedMemory('stratum-dump', Math.max(1, bytes.length));
     try {
       const map = mapFd(fd, Math.max(1, bytes.length), 'read-write');
