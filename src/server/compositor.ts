@@ -49,8 +49,6 @@ export interface Compositor {
   requestNextVsync(receiver: object, callback: (event: AppVsyncEvent) => void): () => void;
 }
 
-const DEFAULT_DENSITY = 420;
-
 /** The real compositor: every request lands on the flinger's client API. */
 export function flingerCompositor(flinger: Flinger): Compositor {
   // One upstream VSync request however many connections wait (issue 7: Choreographer).
@@ -71,11 +69,11 @@ export function flingerCompositor(flinger: Flinger): Compositor {
       return flinger.displays.map((d) => ({
         id: d.id,
         name: d.name,
-        kind: 'internal' as const,
+        kind: d.kind,
         width: d.width,
         height: d.height,
         refreshRate: d.refreshRate,
-        density: DEFAULT_DENSITY,
+        density: d.density,
         layerStack: d.layerStack,
         rotation: d.projection.orientation,
       }));
