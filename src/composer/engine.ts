@@ -73,7 +73,18 @@ export class HwcComposition implements CompositionEngine {
     this.#ownsComposer = options.composer === undefined;
     this.composer = options.composer ?? new SoftwareComposer();
     this.planning = options.planning ?? true;
+    // An unplugged display's client target goes with it.
+    this.#unregister = this.composer.registerCallback({
+      onHotplug: (id, connected) => {
+        if (connected) return;
+        this.#displays.get(id)?.cache?.buffer.dispose();
+        this.#displays.delete(id);
+        this.#stats.delete(id);
+      },
+    });
   }
+
+  readonly #unregister: () => void;
 
   /** The last frame's figures for a display, undefined before its first frame. */
   lastFrame(display: DisplayId): HwcFrameStats | undefined {
@@ -179,6 +190,7 @@ export class HwcComposition implements CompositionEngine {
   }
 
   dispose(): void {
+    this.#unregister();
     for (const ed of this.#displays.values()) ed.cache?.buffer.dispose();
     this.#displays.clear();
     if (this.#ownsComposer) this.composer.dispose();
