@@ -17,7 +17,7 @@ import type { BenchResult } from './lib/report.js';
 
 const here = fileURLToPath(import.meta.url);
 const MESSAGE_BYTES = 64;
-const ROUND_TRIPS = 20_000;
+const ROUND_TRIPS = 21_000;
 const WARMUP = 2_000;
 const BUFFER_RUNS = 300;
 
@@ -38,8 +38,8 @@ function spawnEcho(): { socket: SeqPacketSocket; child: ChildProcess } {
   return { socket: SeqPacketSocket.fromFd(ours), child };
 }
 
-/** Microseconds per round trip of `count` sequential messages (after a warm-up). */
-function roundTrips(socket: SeqPacketSocket, fds: readonly Fd[]): Promise<number[]> {
+/** Microseconds per round trip of `count` sequential messages (after a warm-up of WARMUP). */
+function roundTrips(socket: SeqPacketSocket, fds: readonly Fd[], count: number): Promise<number[]> {
   const message = new Uint8Array(MESSAGE_BYTES).fill(120);
   const samples: number[] = [];
   let index = -WARMUP;
@@ -48,7 +48,7 @@ function roundTrips(socket: SeqPacketSocket, fds: readonly Fd[]): Promise<number
     socket.onMessage(() => {
       const end = process.hrtime.bigint();
       if (index >= 0) samples.push(Number(end - start) / 1e3);
-      if (++index === ROUND_TRIPS) {
+      if (++index === count) {
         resolve(samples);
         return;
       }
@@ -66,35 +66,54 @@ function parseAnchor(output: string | undefined): { median: number; p99: number 
   return median !== undefined && p99 !== undefined ? { median: Number(median), p99: Number(p99) } : undefined;
 }
 
+/** Ours and the peers in alternating rounds, so load drift on a shared machine hits all of them. */
+const ROUNDS = 3;
+
+function median(values: readonly number[]): number {
+  return summarize(values).median;
+}
+
 async function socketCases(notes: string[]): Promise<BenchResult[]> {
   const { socket, child } = spawnEcho();
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const plain = summarize(await roundTrips(socket, []));
   const memfd = createSharedMemory('bench-rtt', 4096);
-  const withFd = summarize(await roundTrips(socket, [memfd]));
+  const anchors = anchorsDir();
+  const cBinary = anchorBinary('uds_pingpong');
+  const plain: number[] = [];
+  const withFd: number[] = [];
+  const nodePeer: { median: number; p99: number }[] = [];
+  const cPeer: { median: number; p99: number }[] = [];
+  const perRound = String(ROUND_TRIPS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    plain.push(...(await roundTrips(socket, [], ROUND_TRIPS / ROUNDS)));
+    withFd.push(...(await roundTrips(socket, [memfd], ROUND_TRIPS / ROUNDS)));
+    const node = anchors === undefined ? undefined : parseAnchor(runAnchor(process.execPath, [join(anchors, 'uds_pingpong.js'), perRound]));
+    if (node !== undefined) nodePeer.push(node);
+    // The C anchor binds a socket relative to its working directory: give it a scratch one.
+    const c = cBinary === undefined ? undefined : parseAnchor(runInScratchDir(cBinary, [perRound]));
+    if (c !== undefined) cPeer.push(c);
+  }
   closeFd(memfd);
   socket.close();
   await exited;
+  if (nodePeer.length === 0) notes.push('node uds_pingpong.js anchor unavailable: no Node peer figures');
+  if (cPeer.length === 0) notes.push('C uds_pingpong anchor unavailable (no anchors folder or no gcc): no C peer figures');
 
-  const anchors = anchorsDir();
-  const nodePeer = anchors === undefined ? undefined : parseAnchor(runAnchor(process.execPath, [join(anchors, 'uds_pingpong.js'), String(ROUND_TRIPS)]));
-  const cBinary = anchorBinary('uds_pingpong');
-  let cPeer: { median: number; p99: number } | undefined;
-  if (cBinary !== undefined) {
-    // It binds a socket relative to its working directory: give it a scratch one.
-    cPeer = parseAnchor(runInScratchDir(cBinary, [String(ROUND_TRIPS)]));
-  }
-  if (nodePeer === undefined) notes.push('node uds_pingpong.js anchor unavailable: no Node peer figures');
-  if (cPeer === undefined) notes.push('C uds_pingpong anchor unavailable (no anchors folder or no gcc): no C peer figures');
-
-  const base = { metric: 'us_per_round_trip', note: `${MESSAGE_BYTES}-byte messages, ${ROUND_TRIPS} round trips` };
+  const a = summarize(plain);
+  const b = summarize(withFd);
+  const base = { metric: 'us_per_round_trip', note: `${MESSAGE_BYTES}-byte messages, ${ROUND_TRIPS} round trips in ${ROUNDS} rounds alternating with the peers` };
+  const ours = { case: 'seqpacket-rtt', ...base, median: round(a.median), p99: round(a.p99) };
   const results: BenchResult[] = [];
-  const ours = { case: 'seqpacket-rtt', ...base, median: round(plain.median), p99: round(plain.p99) };
-  results.push(withPeer(ours, 'node-uds-stream', nodePeer?.median));
-  if (cPeer !== undefined) results.push(withPeer({ ...ours, case: 'seqpacket-rtt-vs-c' }, 'c-uds-stream', cPeer.median));
-  results.push({ case: 'seqpacket-rtt-1fd', ...base, note: `${base.note}, one memfd attached each way out`, median: round(withFd.median), p99: round(withFd.p99) });
-  if (nodePeer !== undefined) notes.push(`node uds_pingpong.js: median ${nodePeer.median} us, p99 ${nodePeer.p99} us`);
-  if (cPeer !== undefined) notes.push(`C uds_pingpong: median ${cPeer.median} us, p99 ${cPeer.p99} us`);
+  // A peer's figure is the median of its per-round medians.
+  results.push(withPeer(ours, 'node-uds-stream', nodePeer.length > 0 ? median(nodePeer.map((p) => p.median)) : undefined));
+  if (cPeer.length > 0) results.push(withPeer({ ...ours, case: 'seqpacket-rtt-vs-c' }, 'c-uds-stream', median(cPeer.map((p) => p.median))));
+  results.push({ case: 'seqpacket-rtt-1fd', ...base, note: `${base.note}; one memfd attached to each request`, median: round(b.median), p99: round(b.p99) });
+  for (const [name, peer] of [
+    ['node uds_pingpong.js', nodePeer],
+    ['C uds_pingpong', cPeer],
+  ] as const) {
+    if (peer.length > 0) notes.push(`${name} per round: medians ${peer.map((p) => p.median).join(', ')} us; p99 ${peer.map((p) => p.p99).join(', ')} us`);
+  }
   return results;
 }
 
