@@ -256,3 +256,25 @@ test('the native side refuses a corrupted plan instead of touching memory out of
   assert.throws(() => run(plan.ops.subarray(0, 10)), /truncated header/);
   assert.throws(() => native.renderExecuteSync(plan.target.buffer, 0, 32, 8, 9, plan.sources, plan.ops), /does not fit/);
 });
+
+test('unscaled quarter turns match the reference for every rotation, blend and variant', () => {
+  const renderer = new Renderer({ threads: 1 });
+  for (const variant of Renderer.kernelVariants()) {
+    for (const transform of [Transform.ROT_90, Transform.ROT_270, Transform.FLIP_H_ROT_90, Transform.FLIP_V_ROT_90]) {
+      for (const blend of ['none', 'premultiplied', 'coverage'] as const) {
+        for (const format of [PixelFormat.RGBA_8888, PixelFormat.BGRX_8888]) {
+          const source: PixelMemory = { ...makeTarget(83, 45, 85, (i) => (i * 37 + 11) & 255), format };
+          const target = makeTarget(100, 90, 100, (i) => (i * 5) & 255);
+          // 45x83 after the turn, partly outside the target on the left, a second copy cut off at the
+          // bottom: whole 8x8 blocks and ragged tile edges.
+          const layers: RenderLayer[] = [
+            { kind: 'buffer', source, dst: { left: -3, top: 2, right: 42, bottom: 85 }, transform, blend, planeAlpha: blend === 'none' ? 1 : 0.75 },
+            { kind: 'buffer', source, dst: { left: 50, top: 30, right: 95, bottom: 113 }, transform, blend },
+          ];
+          const [actual, expected] = both(renderer, target, layers, undefined, variant);
+          assert.deepEqual(actual, expected, `${variant} transform ${transform} ${blend} format ${format}`);
+        }
+      }
+    }
+  }
+});
