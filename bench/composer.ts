@@ -6,7 +6,7 @@
 import { GraphicBuffer, PixelFormat, Usage } from '../src/buffer/index.js';
 import { HwcComposition } from '../src/composer/index.js';
 import { HeadlessDisplay, ManualVsyncSource } from '../src/display/index.js';
-import { Flinger, Transaction } from '../src/flinger/index.js';
+import { ClientComposition, Flinger, Transaction } from '../src/flinger/index.js';
 import { Renderer } from '../src/render/index.js';
 import type { BenchResult } from './lib/report.js';
 import { report, round, summarize } from './lib/report.js';
@@ -30,7 +30,8 @@ interface Sample {
   frameMs: number;
 }
 
-async function measure(planning: boolean): Promise<Sample[]> {
+/** planning on/off: the HWC engine; 'core': the compositor core's engine (renderer straight into the framebuffer, no device). */
+async function measure(mode: 'on' | 'off' | 'core'): Promise<Sample[]> {
   const vsync = new ManualVsyncSource(60, 0);
   const display = new HeadlessDisplay({ width: W, height: H, vsync });
   let engine: HwcComposition | undefined;
@@ -38,7 +39,16 @@ async function measure(planning: boolean): Promise<Sample[]> {
     renderer: new Renderer(),
     displays: [display],
     clock: () => vsync.now,
-    composition: (r) => (engine = new HwcComposition(r, { planning })),
+    composition: (r) => {
+      if (mode === 'core') return new ClientComposition(r);
+      engine = new HwcComposition(r, { planning: mode === 'on' });
+      return engine;
+    },
+  });
+  // The core engine reports renderer pixels through onPresent (it has no device).
+  let corePixels = 0;
+  flinger.onPresent((info) => {
+    corePixels = info.pixelsComposed;
   });
   const c = flinger.createClient('bench');
   const buffers = [
@@ -70,9 +80,14 @@ async function measure(planning: boolean): Promise<Sample[]> {
     vsync.tick();
     await flinger.settled();
     const frameMs = performance.now() - started;
+    if (i < WARMUP) continue;
+    if (mode === 'core') {
+      samples.push({ rendererPixels: corePixels, rendererMs: frameMs, scanoutPixels: 0, scanoutMs: 0, frameMs });
+      continue;
+    }
     const s = engine?.lastFrame(display.id);
     if (!s) throw new Error('no frame stats');
-    if (i >= WARMUP) samples.push({ rendererPixels: s.rendererPixels, rendererMs: s.rendererMs, scanoutPixels: s.scanoutPixels, scanoutMs: s.scanoutMs, frameMs });
+    samples.push({ rendererPixels: s.rendererPixels, rendererMs: s.rendererMs, scanoutPixels: s.scanoutPixels, scanoutMs: s.scanoutMs, frameMs });
   }
   flinger.dispose();
   display.dispose();
@@ -83,9 +98,9 @@ async function measure(planning: boolean): Promise<Sample[]> {
 export async function run(): Promise<void> {
   const results: BenchResult[] = [];
   const figures = new Map<string, number>();
-  for (const planning of [false, true]) {
-    const samples = await measure(planning);
-    const label = planning ? 'planning-on' : 'planning-off';
+  for (const mode of ['core', 'off', 'on'] as const) {
+    const samples = await measure(mode);
+    const label = mode === 'core' ? 'core-engine' : mode === 'on' ? 'planning-on' : 'planning-off';
     for (const metric of ['rendererPixels', 'rendererMs', 'scanoutPixels', 'scanoutMs', 'frameMs'] as const) {
       const s = summarize(samples.map((x) => x[metric]));
       figures.set(`${label}.${metric}`, s.median);
@@ -97,6 +112,7 @@ export async function run(): Promise<void> {
   report('composer', results, [
     `${W}x${H}, ${FRAMES} frames after ${WARMUP} warm-up; a 300x300 translucent overlay moves every frame over the phone scene`,
     `renderer pixels per frame: planning off ${off}, on ${on}; renderer ms: off ${round(figures.get('planning-off.rendererMs') ?? 0)}, on ${round(figures.get('planning-on.rendererMs') ?? 0)}`,
+    'core-engine = the compositor core\'s ClientComposition (no composer): its renderer_ms is the whole frame',
     'scan-out is the reference device composing its planes into the framebuffer with the same native kernels (what display hardware would do for free)',
   ]);
 }

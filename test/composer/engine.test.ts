@@ -144,6 +144,12 @@ test('client target reuse: frames where only a DEVICE layer moves cost the rende
     assert.ok((stats?.scanoutPixels ?? 0) > 0, 'the device redrew the moved plane');
   }
   assert.equal(renderer.calls - base, 0, 'the renderer did no work while only the overlay moved');
+  // New content in a plane layer only (buffer + damage): presented without a new validate.
+  fillRect(buffers[4]!, { left: 0, top: 0, right: 4, bottom: 4 }, [255, 255, 255, 255]);
+  h.client.apply(new Transaction().setBuffer(overlay.id, { buffer: buffers[4]! }).setSurfaceDamage(overlay.id, [{ left: 0, top: 0, right: 4, bottom: 4 }]));
+  await h.frame();
+  assert.equal(engine().lastFrame(h.display.id)?.validated, false, 'buffer and damage changes need no validate');
+  assert.equal(renderer.calls - base, 0);
   // New content in a CLIENT layer: one renderer call, limited to the damage.
   fillRect(buffers[1]!, { left: 0, top: 0, right: 10, bottom: 10 }, [255, 0, 0, 255]);
   h.client.apply(new Transaction().setBuffer(app.id, { buffer: buffers[1]! }).setSurfaceDamage(app.id, [{ left: 0, top: 0, right: 10, bottom: 10 }]));
