@@ -101,7 +101,7 @@ export type InputEvent =
       /** Display pixels. */
       readonly x: number;
       readonly y: number;
-      /** Touch: which finger (0..15); pointer: 0. */
+      /** Touch: which finger (0..255, each its own gesture); pointer: which pointer (the viewer passes the browser's id). */
       readonly pointerId?: number;
       /** Pointer buttons held (bit 0 primary); informational. */
       readonly buttons?: number;

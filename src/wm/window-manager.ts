@@ -106,7 +106,7 @@ const SCREENSHOT_Z = WINDOW_TYPES.length * Z_PER_TYPE;
 const IDENTITY_MATRIX: Matrix2x2 = Object.freeze({ dsdx: 1, dtdx: 0, dtdy: 0, dsdy: 1 });
 const MAX_TITLE = 64;
 const MAX_KEY = 32;
-const MAX_POINTER_ID = 15;
+const MAX_POINTER_ID = 255;
 
 interface ContainerState {
   readonly x: number;
@@ -151,6 +151,16 @@ interface Win {
   transformHint: Transform;
 }
 
+interface Gesture {
+  readonly window: WindowId;
+  readonly display: DisplayId;
+  readonly kind: 'pointer' | 'touch';
+  readonly pointerId: number;
+  /** Last position (display pixels), where a cancel is reported. */
+  x: number;
+  y: number;
+}
+
 interface Session {
   readonly id: SessionId;
   readonly name: string;
@@ -173,8 +183,8 @@ export class WindowManager {
   readonly #windows = new Map<WindowId, Win>();
   readonly #sessions = new Map<SessionId, Session>();
   readonly #displays = new Map<DisplayId, DisplayState>();
-  /** `${display}:${kind}:${pointerId}` -> the window the gesture started in. */
-  readonly #gestures = new Map<string, WindowId>();
+  /** `${display}:${kind}:${pointerId}` -> the gesture in progress and the window it started in. */
+  readonly #gestures = new Map<string, Gesture>();
   readonly #animator: Animator;
   readonly #onError: (error: unknown) => void;
   readonly #transitionDuration: number;
@@ -336,7 +346,7 @@ export class WindowManager {
       this.#layoutDisplay(state);
       if (typeTakesFocus(win.type, win.flags)) this.#setFocus(state, win);
     } else {
-      this.#cancelGestures(win);
+      this.#cancelGestures(win, true);
       this.#stopAnimation(win);
       win.animAlpha = 1;
       win.animScale = 1;
@@ -352,7 +362,7 @@ export class WindowManager {
     win.removing = true;
     win.session.windows.delete(win.id);
     win.channel.close();
-    this.#cancelGestures(win);
+    this.#cancelGestures(win, false);
     const state = this.#displayState(this.#display(win.display));
     if (state.focused === win.id) {
       state.focused = null;
@@ -376,7 +386,7 @@ export class WindowManager {
       const win = this.#windows.get(id);
       if (!win) continue;
       win.channel.close();
-      this.#cancelGestures(win);
+      this.#cancelGestures(win, false);
       const state = this.#displays.get(win.display);
       if (state) {
         touched.add(state);
@@ -506,15 +516,17 @@ export class WindowManager {
         this.#gestures.delete(key);
         return { window: null, dropped: `no touchable window at (${event.x}, ${event.y})` };
       }
-      this.#gestures.set(key, target.id);
+      this.#gestures.set(key, { window: target.id, display: display.id, kind: event.kind, pointerId, x: event.x, y: event.y });
       if (this.#focusable(target) && state.focused !== target.id) {
         this.#setFocus(state, target);
         this.#commit();
       }
     } else {
-      const owner = this.#gestures.get(key);
-      if (owner !== undefined) {
-        target = this.#windows.get(owner);
+      const gesture = this.#gestures.get(key);
+      if (gesture !== undefined) {
+        target = this.#windows.get(gesture.window);
+        gesture.x = event.x;
+        gesture.y = event.y;
         if (event.action === 'up' || event.action === 'cancel') this.#gestures.delete(key);
       } else if (event.kind === 'pointer' && event.action === 'move') {
         target = this.#hitTest(state, event.x, event.y);
@@ -553,6 +565,8 @@ export class WindowManager {
     if (state.rotation === orientation) return;
     const screenshot = this.#animations ? await this.#screenshotLayer(display) : undefined;
     if (this.#disposed) return;
+    // Gestures end in the geometry they started in.
+    this.#cancelGesturesOnDisplay(display.id);
     state.rotation = orientation;
     const [w, h] = orientation === 90 || orientation === 270 ? [display.height, display.width] : [display.width, display.height];
     display.setProjection({ orientation, layerStackRect: { left: 0, top: 0, right: w, bottom: h }, displayRect: { left: 0, top: 0, right: w, bottom: h } });
@@ -560,7 +574,6 @@ export class WindowManager {
     const hint = rotationTransform(orientation);
     for (const win of this.#windows.values()) if (win.display === display.id) this.#setTransformHint(win, hint);
     this.#hintOtherProducers(display, hint);
-    this.#gesturesOnDisplay(display.id);
     this.#layoutDisplay(state);
     this.#commit(screenshot ? [this.#placeScreenshot(screenshot, display)] : []);
     if (screenshot) this.#fadeScreenshot(screenshot);
@@ -769,12 +782,30 @@ export class WindowManager {
     return { window: win.id, dropped: null };
   }
 
-  #cancelGestures(win: Win): void {
-    for (const [key, id] of [...this.#gestures]) if (id === win.id) this.#gestures.delete(key);
+  /** Ends the window's gestures; with `notify` the window is sent a cancel for each (it was hidden under them). */
+  #cancelGestures(win: Win, notify: boolean): void {
+    for (const [key, gesture] of [...this.#gestures]) {
+      if (gesture.window !== win.id) continue;
+      this.#gestures.delete(key);
+      if (notify) this.#sendCancel(win, gesture);
+    }
   }
 
-  #gesturesOnDisplay(display: DisplayId): void {
-    for (const key of [...this.#gestures.keys()]) if (key.startsWith(`${display}:`)) this.#gestures.delete(key);
+  /** The display's geometry changed under its gestures (rotation): each window is sent a cancel. */
+  #cancelGesturesOnDisplay(display: DisplayId): void {
+    for (const [key, gesture] of [...this.#gestures]) {
+      if (gesture.display !== display) continue;
+      this.#gestures.delete(key);
+      const win = this.#windows.get(gesture.window);
+      if (win && !win.removing) this.#sendCancel(win, gesture);
+    }
+  }
+
+  #sendCancel(win: Win, gesture: Gesture): void {
+    const state = this.#displays.get(gesture.display);
+    if (!state) return;
+    const local = this.#toWindow(win, state, gesture.x, gesture.y);
+    this.#deliver(win, { kind: gesture.kind, action: 'cancel', x: local.x, y: local.y, rawX: gesture.x, rawY: gesture.y, pointerId: gesture.pointerId, buttons: 0, eventTime: monotonicNow(), sequence: 0 });
   }
 
   // ---- internals: transitions and rotation animation --------------------------------------------------

@@ -302,6 +302,25 @@ describe('input', () => {
     assert.equal(h.wm.injectInput({ kind: 'touch', action: 'move', x: 20, y: 20 }).window, null);
   });
 
+  it('cancels a gesture whose window is hidden or whose display rotates under it', async () => {
+    const h = setup();
+    const a = h.app('a');
+    const w = a.session.addWindow({ type: 'application', title: 'A' });
+    h.wm.injectInput({ kind: 'touch', action: 'down', x: 10, y: 20 });
+    h.wm.injectInput({ kind: 'touch', action: 'move', x: 12, y: 24 });
+    h.wm.setVisible(w.id, false);
+    const last = a.inputs(w.id).at(-1);
+    assert.ok(last?.kind === 'touch');
+    assert.deepEqual([last.action, last.x, last.y], ['cancel', 12, 24]);
+    assert.equal(h.wm.injectInput({ kind: 'touch', action: 'up', x: 12, y: 24 }).window, null, 'the gesture is over');
+    h.wm.setVisible(w.id, true);
+    h.wm.injectInput({ kind: 'touch', action: 'down', x: 30, y: 40, pointerId: 200 });
+    await h.wm.rotateDisplay(h.display.id, 90);
+    const cancel = a.inputs(w.id).at(-1);
+    assert.ok(cancel?.kind === 'touch');
+    assert.deepEqual([cancel.action, cancel.pointerId, cancel.x, cancel.y], ['cancel', 200, 30, 40]);
+  });
+
   it('numbers and timestamps events in order per window', () => {
     const h = setup();
     const a = h.app('a');
