@@ -37,32 +37,55 @@ async function pingPong(iterations: number): Promise<{ median: number; p99: numb
   return median && p99 ? { median: Number(median), p99: Number(p99) } : undefined;
 }
 
-export async function run(): Promise<void> {
+interface CycleRun {
+  readonly cycle: { median: number; p99: number };
+  readonly bytesPerFrame: number;
+  readonly messages: number;
+  readonly fdsSent: number;
+  readonly buffersReceived: number;
+}
+
+async function frameCycles(ahead: boolean): Promise<CycleRun> {
   const dir = mkdtempSync(join(tmpdir(), 'stratum-bench-ipc-'));
   const socketPath = join(dir, 'stratum-0');
   const server = startServer({ socketPath, compositor: new DirectConsumer(), log: () => undefined });
   const closed = new Promise<ClientClosedEvent>((resolve) => server.onClientClosed(resolve));
   try {
     const clientScript = fileURLToPath(new URL('./lib/ipc-client.ts', import.meta.url));
-    const out = await runChild(['--import', 'tsx', clientScript, socketPath, String(FRAMES), String(WARMUP)]);
+    const out = await runChild(['--import', 'tsx', clientScript, socketPath, String(FRAMES), String(WARMUP), ahead ? 'ahead' : 'plain']);
     const { samples, buffersReceived } = JSON.parse(out) as { samples: number[]; buffersReceived: number };
     const { stats } = await closed;
-    const cycle = summarize(samples);
-    // Traffic of the whole session divided by the frames: handshake and setup included.
-    const bytesPerFrame = (stats.bytesIn + stats.bytesOut) / (FRAMES + WARMUP);
-    const peer = await pingPong(FRAMES);
-    const results: BenchResult[] = [
-      withPeer(
-        { case: 'frame-cycle', metric: 'us_per_cycle', median: round(cycle.median, 2), p99: round(cycle.p99, 2), note: 'dequeue + 1 pixel + queue + acquire/release + release event; goal ratio <= 3' },
-        'node uds ping-pong 64B',
-        peer?.median,
-      ),
-      { case: 'socket-bytes', metric: 'bytes_per_frame', median: round(bytesPerFrame, 1), note: `${stats.messagesIn + stats.messagesOut} messages, ${stats.fdsSent} buffer fds (${buffersReceived} received) in ${FRAMES + WARMUP} frames; 0 pixel bytes` },
-    ];
-    if (peer) results.push({ case: 'node-uds-pingpong', metric: 'us_per_rtt', median: peer.median, p99: peer.p99, note: 'peer, same run' });
-    report('ipc', results, peer ? [] : ['uds_pingpong anchor not found: no peer figures']);
+    return {
+      cycle: summarize(samples),
+      // Traffic of the whole session divided by the frames: handshake and setup included.
+      bytesPerFrame: (stats.bytesIn + stats.bytesOut) / (FRAMES + WARMUP),
+      messages: stats.messagesIn + stats.messagesOut,
+      fdsSent: stats.fdsSent,
+      buffersReceived,
+    };
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export async function run(): Promise<void> {
+  const plain = await frameCycles(false);
+  const ahead = await frameCycles(true);
+  const peer = await pingPong(FRAMES);
+  const results: BenchResult[] = [];
+  for (const [name, r, note] of [
+    ['frame-cycle', plain, 'dequeue RTT + queue RTT (+ release event); goal ratio <= 3'],
+    ['frame-cycle-dequeue-ahead', ahead, 'dequeueAhead: the next dequeue rides behind the queue, one RTT per frame'],
+  ] as const) {
+    results.push(withPeer({ case: name, metric: 'us_per_cycle', median: round(r.cycle.median, 2), p99: round(r.cycle.p99, 2), note }, 'node uds ping-pong 64B', peer?.median));
+    results.push({
+      case: `${name}-socket-bytes`,
+      metric: 'bytes_per_frame',
+      median: round(r.bytesPerFrame, 1),
+      note: `${r.messages} messages, ${r.fdsSent} buffer fds sent (${r.buffersReceived} received) in ${FRAMES + WARMUP} frames; 0 pixel bytes`,
+    });
+  }
+  if (peer) results.push({ case: 'node-uds-pingpong', metric: 'us_per_rtt', median: peer.median, p99: peer.p99, note: 'peer, same run' });
+  report('ipc', results, peer ? [] : ['uds_pingpong anchor not found: no peer figures']);
 }

@@ -2,13 +2,14 @@
 // for the buffer-released event) and prints the per-cycle times in microseconds as JSON.
 import { connect } from '../../src/client/index.js';
 
-const [socketPath, countArg, warmArg] = process.argv.slice(2);
-if (!socketPath) throw new Error('usage: ipc-client.ts SOCKET COUNT WARMUP');
+const [socketPath, countArg, warmArg, aheadArg] = process.argv.slice(2);
+if (!socketPath) throw new Error('usage: ipc-client.ts SOCKET COUNT WARMUP [ahead]');
 const count = Number(countArg ?? 5000);
 const warmup = Number(warmArg ?? 500);
 
 const client = await connect({ socketPath, name: 'bench-ipc' });
 const sc = await client.createSurface({ name: 'bench', width: 64, height: 64 });
+if (aheadArg === 'ahead') await sc.surface.setOptions({ dequeueAhead: true });
 let onReleased: (() => void) | undefined;
 sc.surface.onBufferReleased(() => onReleased?.());
 const samples: number[] = [];

@@ -8,7 +8,7 @@ import { StratumError, isStratumError, statusFromNumber } from '../os/status.js'
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { PixelFormat } from '../buffer/format.js';
 import { PROTOCOL_VERSION, decodeServerMessage, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
-import type { EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
+import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
 import { resolveSocketPath } from '../server/paths.js';
 import { Choreographer } from './choreographer.js';
 import { SurfaceControl } from './surface.js';
@@ -16,6 +16,8 @@ import type { CreateSurfaceOptions, SurfaceLink } from './surface.js';
 import { CallbackRegistry, Transaction } from './transaction.js';
 import type { TransactionLink } from './transaction.js';
 import { Window, injectArgs, windowConfig, windowTypeCode } from './window.js';
+import { RemoteVirtualDisplay, createVirtualDisplayArgs } from './virtual-display.js';
+import type { CreateVirtualDisplayOptions } from './virtual-display.js';
 import type { AddWindowOptions, InjectInputEvent, InjectInputResult } from './window.js';
 
 export interface ConnectOptions {
@@ -86,6 +88,8 @@ export class StratumClient {
   readonly #eventHandlers = new Map<number, EventHandler>();
   /** Window id -> its handler; events of windows not known yet wait (they can precede the addWindow reply). */
   readonly #windowHandlers = new Map<number, EventHandler>();
+  readonly #virtualDisplays = new Map<number, RemoteVirtualDisplay>();
+  #unclaimedFrames: EventArgs<'virtualDisplayFrame'>[] = [];
   #unclaimedWindowEvents: EventMessage[] = [];
   readonly #disconnectListeners = new Set<(error: StratumError) => void>();
   readonly #errorListeners = new Set<(error: StratumError) => void>();
@@ -237,6 +241,26 @@ export class StratumClient {
     }
   }
 
+  /**
+   * A virtual display (issue 8): mirroring a display or showing a layer stack; with sink 'client'
+   * (default) its frames come to this process as buffers (RemoteVirtualDisplay.onFrame).
+   */
+  async createVirtualDisplay(options: CreateVirtualDisplayOptions): Promise<RemoteVirtualDisplay> {
+    const args = createVirtualDisplayArgs(options);
+    const reply = await this.#request('createVirtualDisplay', 0, args);
+    const display = new RemoteVirtualDisplay(reply.display, reply.layerStack, args.width, args.height, {
+      request: (name, a) => this.#request(name, 0, a),
+      forget: (id) => this.#virtualDisplays.delete(id),
+      reportError: (error) => this.#reportError(error),
+    });
+    this.#virtualDisplays.set(reply.display, display);
+    const early = this.#unclaimedFrames.filter((f) => f.display === reply.display);
+    this.#unclaimedFrames = this.#unclaimedFrames.filter((f) => f.display !== reply.display);
+    // Delivered once the caller has had a chance to set onFrame (frames without a handler are released).
+    if (early.length > 0) setImmediate(() => early.forEach((f) => display.deliver(f)));
+    return display;
+  }
+
   /** Called once when the connection ends, with the reason (a DISCONNECTED error). */
   onDisconnect(listener: (error: StratumError) => void): () => void {
     this.#disconnectListeners.add(listener);
@@ -337,6 +361,17 @@ export class StratumClient {
         });
         return;
       }
+      if (message.name === 'virtualDisplayFrame') {
+        const display = this.#virtualDisplays.get(message.args.display);
+        // A frame can be read before the create reply's continuation runs: kept until the display exists.
+        if (display) display.deliver(message.args);
+        else this.#unclaimedFrames.push(message.args);
+        return;
+      }
+      if (message.name === 'virtualDisplayRemoved') {
+        this.#virtualDisplays.get(message.args.display)?.end(message.args.reason);
+        return;
+      }
       const window = windowOf(message);
       if (window !== undefined) {
         const handler = this.#windowHandlers.get(window);
@@ -381,6 +416,9 @@ export class StratumClient {
     for (const call of pending) call.reject(error);
     this.#eventHandlers.clear();
     this.#windowHandlers.clear();
+    for (const display of [...this.#virtualDisplays.values()]) display.end(error.message);
+    for (const frame of this.#unclaimedFrames) if (frame.buffer) closeFd(frame.buffer.fd);
+    this.#unclaimedFrames = [];
     this.#unclaimedWindowEvents = [];
     for (const listener of this.#disconnectListeners) listener(error);
   }

@@ -86,6 +86,12 @@ export interface ProducerOptions {
   readonly maxDequeued?: number;
   /** How long dequeue waits (ms); Infinity waits forever. Default 3000. */
   readonly dequeueTimeout?: number;
+  /**
+   * Client side only: after each queueBuffer, ask for the next buffer at once (default-size
+   * dequeue), so a dequeue-draw-queue loop costs one round trip per frame instead of two. The
+   * surface then holds one more dequeued buffer between frames. Default false.
+   */
+  readonly dequeueAhead?: boolean;
 }
 
 export interface BufferReleasedEvent {
@@ -165,6 +171,8 @@ export class Surface {
   readonly #dequeued = new Map<number, GraphicBuffer>();
   readonly #releaseListeners = new Set<(event: BufferReleasedEvent) => void>();
   #fdsReceived = 0;
+  #dequeueAhead = false;
+  #ahead: Promise<DequeuedBuffer> | undefined;
 
   /** @internal */
   constructor(
@@ -185,6 +193,31 @@ export class Surface {
 
   /** Takes a free buffer; waits (per the producer options) when none is free. */
   async dequeueBuffer(options: DequeueOptions = {}): Promise<DequeuedBuffer> {
+    const ahead = await this.#takeAhead();
+    if (ahead) {
+      const defaults = options.width === undefined && options.height === undefined && options.format === undefined && options.usage === undefined;
+      if (defaults) return ahead;
+      // Asked for something else than the prefetched default buffer: give it back first.
+      await this.cancelBuffer(ahead);
+    }
+    return this.#dequeue(options);
+  }
+
+  // Resolves with the buffer dequeued ahead, if one was asked for and the server granted it.
+  async #takeAhead(): Promise<DequeuedBuffer | undefined> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    if (!ahead) return undefined;
+    try {
+      return await ahead;
+    } catch {
+      // The speculative dequeue failed (timeout, WOULD_BLOCK...): a real one decides now.
+      return undefined;
+    }
+  }
+
+  // The reply is processed as soon as it arrives (not when awaited), so buffer caches stay in wire order.
+  async #dequeue(options: DequeueOptions): Promise<DequeuedBuffer> {
     const { args, fds } = await this.link.requestWithFds('dequeueBuffer', this.control.id, {
       width: options.width ?? 0,
       height: options.height ?? 0,
@@ -222,7 +255,7 @@ export class Surface {
   async queueBuffer(dequeued: DequeuedBuffer | number, options: QueueOptions = {}): Promise<QueueResult> {
     const slot = typeof dequeued === 'number' ? dequeued : dequeued.slot;
     this.#dequeued.delete(slot);
-    return this.link.request('queueBuffer', this.control.id, {
+    const queued = this.link.request('queueBuffer', this.control.id, {
       slot,
       timestamp: options.timestamp,
       desiredPresentTime: options.desiredPresentTime,
@@ -231,6 +264,14 @@ export class Surface {
       scalingMode: options.scalingMode ?? 0,
       damage: [...(options.damage ?? [])],
     });
+    if (this.#dequeueAhead && !this.#ahead) {
+      // Sent right behind the queue: the server answers both in one wake-up, and the next
+      // dequeueBuffer() finds its buffer already here.
+      const ahead = this.#dequeue({});
+      ahead.catch(() => undefined);
+      this.#ahead = ahead;
+    }
+    return queued;
   }
 
   /** Returns a dequeued buffer unused. */
@@ -241,6 +282,10 @@ export class Surface {
   }
 
   async setOptions(options: ProducerOptions): Promise<void> {
+    if (options.dequeueAhead !== undefined) this.#dequeueAhead = options.dequeueAhead;
+    // New counts or modes apply to a queue without a speculative dequeue in it.
+    const ahead = await this.#takeAhead();
+    if (ahead) await this.cancelBuffer(ahead);
     const timeout = options.dequeueTimeout;
     if (timeout !== undefined && !(timeout === Number.POSITIVE_INFINITY || (Number.isInteger(timeout) && timeout >= 0 && timeout <= 0x7fffffff))) {
       throw new StratumError('BAD_VALUE', `dequeueTimeout must be a whole number of ms or Infinity, got ${timeout}`);
