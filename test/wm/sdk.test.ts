@@ -105,6 +105,27 @@ describe('windows through the SDK', () => {
     assert.deepEqual(dump.layers.find((l) => l.id === r.wm.window(a.window).layers.container)?.properties.position, { x: 0, y: 0 });
   });
 
+  it('a stopped app process does not hold back another app\'s input, and gets its own in order when it runs again', async () => {
+    const r = start();
+    const a = await app(r, 'alpha', [0, 0, 100, 100]);
+    const b = await app(r, 'beta', [100, 0, 100, 100]);
+    b.child.process.kill('SIGSTOP');
+    try {
+      for (let i = 0; i < 50; i++) {
+        for (const x of [150, 50]) {
+          r.wm.injectInput({ kind: 'touch', action: 'down', x, y: 10 });
+          r.wm.injectInput({ kind: 'touch', action: 'up', x, y: 10 });
+        }
+      }
+      await until(() => inputs(a.child).length === 100, 'alpha gets all its taps while beta is stopped');
+      assert.equal(inputs(b.child).length, 0);
+    } finally {
+      b.child.process.kill('SIGCONT');
+    }
+    await until(() => inputs(b.child).length === 100, 'beta gets its taps once it runs');
+    assert.deepEqual(inputs(b.child).map((e) => e.input.sequence), Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
   it('keys follow focus between app processes, and a dead app\'s windows disappear with focus moving on', async () => {
     const r = start();
     const a = await app(r, 'alpha', [0, 0, 100, 100]);
