@@ -16,6 +16,8 @@ export { Transaction } from './transaction.js';
 export { Choreographer } from './choreographer.js';
 export type { FrameCallback, FrameInfo } from './choreographer.js';
 export { Window, WindowFlag } from './window.js';
+export { RemoteVirtualDisplay } from './virtual-display.js';
+export type { CreateVirtualDisplayOptions, VirtualDisplayFrame } from './virtual-display.js';
 export type { AddWindowOptions, InjectInputEvent, InjectInputResult, InputAction, InputEventKind, WindowConfig, WindowInputEvent, WindowTypeName } from './window.js';
 export type { SurfaceStats, TransactionCallback, TransactionStats } from './transaction.js';
 export { GraphicBuffer } from '../buffer/graphic-buffer.js';

@@ -347,6 +347,39 @@ export const requests = {
     },
     reply: { window: u32, dropped: string(MAX_ERROR_MESSAGE_BYTES) },
   },
+  createVirtualDisplay: {
+    type: 0x0200,
+    doc: 'Creates a virtual display composed on the primary\'s VSync: mirroring display `mirror` (its layer stack, letterboxed and re-projected when that display rotates) or showing `layerStack`. sink 0: this client consumes its output queue (virtualDisplayFrame events, buffers by handle, releaseVirtualDisplayFrame); sink 1: an overlay layer on the primary display shows it (a simulated secondary display). Removed with destroyVirtualDisplay or when the client leaves.',
+    target: 'connection',
+    fields: {
+      name: string(MAX_NAME_BYTES),
+      width: u32,
+      height: u32,
+      /** A display to mirror; absent = show `layerStack`. */
+      mirror: optional(u32),
+      /** The stack to show when not mirroring; absent = a new, empty stack of its own. */
+      layerStack: optional(u32),
+      /** 0 this client, 1 an overlay on the primary display. */
+      sink: u8,
+      /** Dots per inch reported for the display (0 = 160). */
+      density: f32,
+    },
+    reply: { display: u32, layerStack: u32 },
+  },
+  destroyVirtualDisplay: {
+    type: 0x0201,
+    doc: 'Removes a virtual display of this client with its queue, buffers and overlay.',
+    target: 'connection',
+    fields: { display: u32 },
+    reply: {},
+  },
+  releaseVirtualDisplayFrame: {
+    type: 0x0202,
+    doc: 'Gives a frame of a virtual display (from virtualDisplayFrame) back to its queue once read.',
+    target: 'connection',
+    fields: { display: u32, slot: u8, frameNumber: u64 },
+    reply: {},
+  },
   requestNextVsync: {
     type: 0x0100,
     doc: 'Asks for one vsync event at the next VSync of the primary display (Choreographer). Asking again before it comes changes nothing; only connections that asked are woken.',
@@ -415,6 +448,18 @@ export const events = {
       eventTime: f64,
       sequence: u32,
     },
+  },
+  virtualDisplayFrame: {
+    type: 0x4200,
+    doc: 'A frame of a virtual display this client consumes, acquired for it: read the buffer, then releaseVirtualDisplayFrame. The buffer handle comes only the first time the client sees that buffer (by bufferId). framesDropped counts frames composed while every buffer was held.',
+    target: 'connection',
+    fields: { display: u32, slot: u8, frameNumber: u64, bufferId: u64, timestamp: f64, framesDropped: u32, buffer: optional(bufferHandleField) },
+  },
+  virtualDisplayRemoved: {
+    type: 0x4201,
+    doc: 'A virtual display of this client ended without being asked (the display it mirrored was disconnected); the reason says why. Its queue and buffers are gone.',
+    target: 'connection',
+    fields: { display: u32, reason: string(MAX_ERROR_MESSAGE_BYTES) },
   },
   vsync: {
     type: 0x4100,

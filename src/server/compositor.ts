@@ -9,6 +9,8 @@ import { VsyncScheduler } from '../display/scheduler.js';
 import type { AppVsyncEvent } from '../display/scheduler.js';
 import { BufferQueue } from '../queue/buffer-queue.js';
 import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
+import { hostVirtualDisplay } from './virtual-displays.js';
+import type { HostedVirtualDisplay, VirtualDisplaySpec } from './virtual-displays.js';
 
 export interface CompositorDisplay {
   readonly id: number;
@@ -45,6 +47,8 @@ export interface Compositor {
   displays(): readonly CompositorDisplay[];
   dump(format: 'text' | 'json'): string;
   capture(displayId: number): Promise<CapturedImage>;
+  /** A virtual display (issue 8: recording, simulated displays); absent where no displays are driven. */
+  createVirtualDisplay?(spec: VirtualDisplaySpec): HostedVirtualDisplay;
   /** One VSync event for `receiver` (a connection) at the next VSync; only receivers that asked are woken. Returns a canceller. */
   requestNextVsync(receiver: object, callback: (event: AppVsyncEvent) => void): () => void;
 }
@@ -87,6 +91,9 @@ export function flingerCompositor(flinger: Flinger): Compositor {
     },
     requestNextVsync(receiver, callback) {
       return scheduler.requestNextVsync(receiver, callback);
+    },
+    createVirtualDisplay(spec) {
+      return hostVirtualDisplay(flinger, spec);
     },
   };
 }

@@ -33,6 +33,7 @@ import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
 import type { ServerLimits } from './limits.js';
 import { ConnectionWindows } from './windows.js';
+import { ConnectionVirtualDisplays } from './virtual-displays.js';
 import type { WindowManager } from '../wm/index.js';
 
 interface SurfaceRecord {
@@ -96,6 +97,7 @@ export class ClientConnection {
   #cancelVsync: (() => void) | undefined;
   #client: CompositorClient | undefined;
   #windows: ConnectionWindows | undefined;
+  #virtualDisplays: ConnectionVirtualDisplays | undefined;
   readonly #surfaces = new Map<number, SurfaceRecord>();
   #nextSurfaceId = 1;
   #pending = 0;
@@ -249,6 +251,14 @@ export class ClientConnection {
           return this.#reply('removeWindow', request, {});
         case 'injectInput':
           return this.#reply('injectInput', request, this.#windowsOf().injectInput(request.args));
+        case 'createVirtualDisplay':
+          return this.#reply('createVirtualDisplay', request, this.#virtualDisplaysOf().create(request.args));
+        case 'destroyVirtualDisplay':
+          this.#virtualDisplaysOf().destroy(request.args.display);
+          return this.#reply('destroyVirtualDisplay', request, {});
+        case 'releaseVirtualDisplayFrame':
+          this.#virtualDisplaysOf().release(request.args);
+          return this.#reply('releaseVirtualDisplayFrame', request, {});
       }
     } catch (error) {
       this.#replyError(request, error);
@@ -359,6 +369,12 @@ export class ClientConnection {
         },
       });
     }
+    this.#virtualDisplays = new ConnectionVirtualDisplays({
+      create: this.ctx.compositor.createVirtualDisplay?.bind(this.ctx.compositor),
+      allocate: (spec) => allocator.allocate(this.owner, spec),
+      frame: (args) => this.#event('virtualDisplayFrame', 0, args),
+      removed: (display, reason) => this.#event('virtualDisplayRemoved', 0, { display, reason: reason.slice(0, 900) }),
+    });
     this.#ready = true;
     const limits = this.ctx.limits;
     this.#send(
@@ -440,6 +456,11 @@ export class ClientConnection {
     }
     this.#surfaces.set(id, surface);
     return { surface: id, layerId: layer.id };
+  }
+
+  #virtualDisplaysOf(): ConnectionVirtualDisplays {
+    if (!this.#virtualDisplays) throw new StratumError('NO_INIT', 'the handshake is not complete');
+    return this.#virtualDisplays;
   }
 
   #windowsOf(): ConnectionWindows {
@@ -724,6 +745,11 @@ export class ClientConnection {
       this.#windows?.dispose();
     } catch (error) {
       this.ctx.log(`stratum: window cleanup of ${this.#describe()} failed: ${String(error)}`);
+    }
+    try {
+      this.#virtualDisplays?.dispose();
+    } catch (error) {
+      this.ctx.log(`stratum: virtual display cleanup of ${this.#describe()} failed: ${String(error)}`);
     }
     try {
       this.#client?.dispose();
