@@ -274,3 +274,37 @@ test('a client that stops reading is disconnected past the backlog limit without
     socket.cleanup();
   }
 });
+
+test('per-client limits: objects, buffer bytes and pending requests are refused with clear errors', async () => {
+  const socket = tempSocketPath();
+  const server = startServer({
+    socketPath: socket.path,
+    compositor: new DirectConsumer(),
+    limits: { maxObjects: 2, maxBufferBytes: 64 * 1024, maxPendingRequests: 2 },
+    log: () => undefined,
+  });
+  try {
+    const client = await connect({ socketPath: socket.path });
+    assert.equal(client.server.maxObjects, 2, 'the hello reply announces the limits');
+    const a = await client.createSurface({ name: 'a', width: 64, height: 64 });
+    await client.createSurface({ name: 'b', kind: 'color' });
+    await assert.rejects(client.createSurface({ name: 'c', kind: 'color' }), (e: unknown) => isStratumError(e, 'LIMIT_EXCEEDED') && /MAX_OBJECTS_PER_CLIENT 2/.test(e.message));
+    // 64x64 RGBA is 16 KiB: four fit in 64 KiB, a 256x256 one does not.
+    await assert.rejects(a.surface.dequeueBuffer({ width: 256, height: 256 }), (e: unknown) => isStratumError(e, 'NO_MEMORY') && /limit 65536/.test(e.message));
+    // Fill every slot, then two dequeues wait in the server; a third request over the limit is refused at once.
+    await a.surface.setOptions({ dequeueTimeout: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 3; i++) await a.surface.dequeueBuffer();
+    const waiting = [a.surface.dequeueBuffer(), a.surface.dequeueBuffer()];
+    for (const w of waiting) w.catch(() => undefined);
+    await until(() => server.clients()[0]?.pendingRequests === 2, 'two dequeues to wait');
+    await assert.rejects(client.sync(), (e: unknown) => isStratumError(e, 'LIMIT_EXCEEDED') && /MAX_PENDING_REQUESTS_PER_CLIENT/.test(e.message));
+    // Other requests that answer at once still work.
+    assert.deepEqual(await client.listDisplays(), []);
+    client.close();
+    await Promise.allSettled(waiting);
+    await until(() => server.allocator.totals().bytes === 0, 'the client\'s buffers to be reclaimed');
+  } finally {
+    server.close();
+    socket.cleanup();
+  }
+});
