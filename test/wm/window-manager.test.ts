@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
 import { Transform } from '../../src/buffer/index.js';
+import { HeadlessDisplay, ManualVsyncSource } from '../../src/display/index.js';
 import { isStratumError } from '../../src/os/status.js';
 import type { WindowHandle, WindowType } from '../../src/wm/index.js';
 import { WINDOW_TYPES, WindowFlag } from '../../src/wm/index.js';
@@ -152,6 +153,28 @@ describe('focus', () => {
     // The status bar takes the touch but not focus.
     assert.equal(tap(h, 50, 5), h.wm.windows().find((w) => w.type === 'status-bar')?.id);
     assert.equal(h.wm.focusedWindow(), wa.id);
+  });
+
+  it('keeps one focused window per display, with layout and input per display', () => {
+    const h = setup();
+    const second = new HeadlessDisplay({ width: 300, height: 100, layerStack: 1, vsync: new ManualVsyncSource() });
+    h.flinger.addDisplay(second);
+    try {
+      const a = h.app('a');
+      const onFirst = a.session.addWindow({ type: 'application', title: 'first' });
+      const onSecond = a.session.addWindow({ type: 'application', title: 'second', display: second.id });
+      assert.deepEqual(frameOf(h, onSecond.id), { left: 0, top: 0, right: 300, bottom: 100 });
+      assert.equal(containerProps(h, onSecond).layerStack, 1);
+      assert.equal(h.wm.focusedWindow(h.display.id), onFirst.id);
+      assert.equal(h.wm.focusedWindow(second.id), onSecond.id);
+      assert.equal(h.wm.injectInput({ kind: 'key', action: 'down', key: 'z', display: second.id }).window, onSecond.id);
+      assert.equal(h.wm.injectInput({ kind: 'key', action: 'down', key: 'z' }).window, onFirst.id);
+      assert.equal(h.wm.windowAt(250, 50, second.id), onSecond.id);
+      assert.equal(h.wm.windowAt(250, 50), null);
+    } finally {
+      h.flinger.removeDisplay(second.id);
+      second.dispose();
+    }
   });
 
   it('moves to the next window when the focused one is removed, and when its app dies', () => {
