@@ -168,17 +168,17 @@ export class ClientConnection {
       // No request carries fds today: whatever arrived is closed below once decoded.
       request = decodeRequest(message.data, fds);
     } catch (error) {
-      this.#protocolError(error instanceof StratumError ? error.message : String(error));
+      this.#protocolError(error instanceof StratumError ? error.message.replace(/^PROTOCOL_ERROR: /, '') : String(error));
       return;
     } finally {
       for (const fd of fds) closeFd(fd);
     }
     if (!this.#ready && request.name !== 'hello') {
-      this.#protocolError(`PROTOCOL_ERROR: ${request.name} before hello`);
+      this.#protocolError(`${request.name} before hello`);
       return;
     }
     if (this.#ready && request.name === 'hello') {
-      this.#protocolError('PROTOCOL_ERROR: hello sent twice');
+      this.#protocolError('hello sent twice');
       return;
     }
     this.#dispatch(request);
