@@ -384,3 +384,30 @@ test('a client may have at most MAX_PENDING_TRANSACTIONS waiting; more is LIMIT_
   await h.frame();
   h.dispose();
 });
+
+test('dump is plain data: displays with the last frame\'s output layers, layers with properties, buffer and queue state', async () => {
+  const h = harness();
+  const layer = h.client.createLayer({ name: 'app', kind: 'buffer', queue: { width: 8, height: 8 } });
+  const buffer = solidBuffer(8, 8, RED);
+  h.client.apply(new Transaction().setBuffer(layer.id, { buffer, frameNumber: 7 }).setPosition(layer.id, 2, 3));
+  await h.frame();
+  const dump = h.flinger.dump();
+  const plain = (value: unknown, path: string): void => {
+    if (value === null || ['number', 'string', 'boolean', 'undefined'].includes(typeof value)) return;
+    assert.ok(Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype, `${path} is not plain data`);
+    for (const [k, v] of Object.entries(value as object)) plain(v, `${path}.${k}`);
+  };
+  plain(dump, 'dump');
+  const display = dump.displays[0];
+  assert.equal(display?.framesPresented, 1, 'layer creation and its first transaction share one frame');
+  assert.deepEqual(display?.lastFrame?.layers[0]?.displayFrame, { left: 2, top: 3, right: 10, bottom: 11 });
+  assert.deepEqual(display?.lastFrame?.layers[0]?.visibleRegion, [[2, 3, 10, 11]]);
+  const l = dump.layers[0];
+  assert.deepEqual([l?.buffer?.frameNumber, l?.buffer?.width, l?.framesLatched, l?.queue?.queueSize], [7, 8, 1, 3]);
+  assert.deepEqual(l?.properties.position, { x: 2, y: 3 });
+  const text = h.flinger.dumpText();
+  assert.match(text, /Display \d+ "headless-\d+".* 64x48 @ 60 Hz/);
+  assert.match(text, /buffer: id \d+ 8x8 RGBA_8888 frame 7; latched 1, dropped 0/);
+  h.dispose();
+  buffer.dispose();
+});
