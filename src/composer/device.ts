@@ -125,6 +125,12 @@ export class SoftwareComposer {
     this.#emit((c) => c.onHotplug?.(id, false));
   }
 
+  /** Stops driving a display without reporting a hotplug (the compositor dropped it). */
+  detachDisplay(id: ComposerDisplayId): void {
+    this.#displays.get(id)?.dispose();
+    this.#displays.delete(id);
+  }
+
   hasDisplay(id: ComposerDisplayId): boolean {
     return this.#displays.has(id);
   }

@@ -65,6 +65,8 @@ export class HwcComposition implements CompositionEngine {
   readonly #displays = new Map<DisplayId, EngineDisplay>();
   readonly #stats = new Map<DisplayId, HwcFrameStats>();
   readonly #ownsComposer: boolean;
+  /** Displays this engine attached to the composer itself (not hotplugged): detached when the flinger drops them. */
+  readonly #attached = new Set<DisplayId>();
   /** Renderer calls since creation (client target work only). */
   rendererCalls = 0;
 
@@ -80,6 +82,7 @@ export class HwcComposition implements CompositionEngine {
         this.#displays.get(id)?.cache?.buffer.dispose();
         this.#displays.delete(id);
         this.#stats.delete(id);
+        this.#attached.delete(id);
       },
     });
   }
@@ -189,6 +192,15 @@ export class HwcComposition implements CompositionEngine {
     return { pixelsComposed: rendererPixels };
   }
 
+  displayRemoved(display: DisplayId): void {
+    const ed = this.#displays.get(display);
+    if (!ed) return;
+    ed.cache?.buffer.dispose();
+    this.#displays.delete(display);
+    this.#stats.delete(display);
+    if (this.#attached.delete(display)) this.composer.detachDisplay(display);
+  }
+
   dispose(): void {
     this.#unregister();
     for (const ed of this.#displays.values()) ed.cache?.buffer.dispose();
@@ -204,7 +216,13 @@ export class HwcComposition implements CompositionEngine {
       ed = undefined;
     }
     if (!ed) {
-      const hwc = this.composer.hasDisplay(display.id) ? this.composer.display(display.id) : this.composer.attachDisplay(display);
+      let hwc: ComposerDisplay;
+      if (this.composer.hasDisplay(display.id)) {
+        hwc = this.composer.display(display.id);
+      } else {
+        hwc = this.composer.attachDisplay(display);
+        this.#attached.add(display.id);
+      }
       ed = { target: display, hwc, layers: new Map(), cache: null };
       for (const id of hwc.layerIds) hwc.destroyLayer(id);
       this.#displays.set(display.id, ed);

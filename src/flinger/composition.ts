@@ -7,7 +7,7 @@ import type { RenderLayer, RenderStats, RenderTarget } from '../render/index.js'
 import type { Rect } from '../region/rect.js';
 import type { Region } from '../region/region.js';
 import type { HeadlessDisplay } from '../display/display.js';
-import type { OutputLayer } from './types.js';
+import type { DisplayId, OutputLayer } from './types.js';
 import { CompositionType } from './types.js';
 
 /** The renderer's face the flinger uses (src/render's Renderer satisfies it). */
@@ -42,6 +42,8 @@ export interface CompositionResult {
 export interface CompositionEngine {
   /** Composes and presents one frame; resolves when the display shows it. */
   present(frame: DisplayFrame): Promise<CompositionResult>;
+  /** The display left the flinger: drop what the engine keeps for it (client target, composer state). */
+  displayRemoved?(display: DisplayId): void;
   dispose?(): void;
 }
 

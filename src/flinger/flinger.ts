@@ -213,6 +213,7 @@ export class Flinger {
     this.#history.delete(id);
     this.#displayWatch.get(id)?.();
     this.#displayWatch.delete(id);
+    this.#engine.displayRemoved?.(id);
     if (index === 0 && display) {
       display.vsync.cancelVsync();
       display.vsync.setCallback(undefined);

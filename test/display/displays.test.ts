@@ -256,8 +256,10 @@ test('D3: a virtual display mirroring the primary gets the primary\'s capture on
   }
   assert.ok(mirror.framesDropped > 0 || held.length > 0);
   assert.ok(presented(w.flinger, w.primary.id) >= 6, 'the primary never stalled');
+  assert.ok(w.composer.hasDisplay(mirror.id));
   w.flinger.removeDisplay(mirror.id);
   w.flinger.removeDisplay(own.id);
+  assert.ok(!w.composer.hasDisplay(mirror.id), 'a display the flinger dropped leaves the composer too');
   w.dispose();
   mirror.dispose();
   own.dispose();
