@@ -564,7 +564,11 @@ export class WindowManager {
     const state = this.#displayState(display);
     if (state.rotation === orientation) return;
     const screenshot = this.#animations ? await this.#screenshotLayer(display) : undefined;
-    if (this.#disposed) return;
+    if (this.#disposed) {
+      // Its layer went with the WM's client; the buffer was never handed to the flinger.
+      screenshot?.buffer.dispose();
+      return;
+    }
     // Gestures end in the geometry they started in.
     this.#cancelGesturesOnDisplay(display.id);
     state.rotation = orientation;

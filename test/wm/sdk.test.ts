@@ -140,8 +140,12 @@ describe('windows through the SDK', () => {
     await until(() => inputs(a.child).some((e) => e.input.kind === 'key'), 'alpha gets its key');
     assert.deepEqual(inputs(b.child).filter((e) => e.input.kind === 'key').length, 1);
     const layers = r.wm.window(a.window).layers;
+    const alphaBytes = r.server.clients().find((c) => c.name === 'alpha')?.bufferBytes ?? 0;
+    const bytesBefore = r.server.allocator.totals().bytes;
+    assert.ok(alphaBytes > 0, 'the window\'s buffers are charged to the app');
     a.child.process.kill('SIGKILL');
     await until(() => r.wm.windows().length === 1, 'the dead app\'s window is removed');
+    await until(() => r.server.allocator.totals().bytes === bytesBefore - alphaBytes, 'the dead app\'s buffers are freed');
     assert.equal(r.wm.focusedWindow(), b.window);
     await until(() => b.child.lines.filter((l) => l.includes('"focus"')).at(-1)?.includes('"focus":true') === true, 'beta regains focus');
     const ids = new Set(r.h.flinger.dump().layers.map((l) => l.id));
