@@ -42,7 +42,7 @@ export interface SnapshotTarget {
 }
 
 /** Why a layer with content is not in the output (for dump). */
-export type SkipReason = 'hidden' | 'alpha 0' | 'offscreen' | 'relative parent gone' | 'unsupported transform' | 'empty bounds' | 'occluded' | 'skip-screenshot' | 'other layer stack';
+export type SkipReason = 'buffer disposed' | 'hidden' | 'alpha 0' | 'offscreen' | 'relative parent gone' | 'unsupported transform' | 'empty bounds' | 'occluded' | 'skip-screenshot' | 'other layer stack';
 
 export interface Snapshot {
   /** Bottom to top. */
@@ -85,7 +85,7 @@ export function refreshSnapshot(previous: Snapshot, layers: ReadonlyMap<LayerId,
     const signature = previous.contentSignatures.get(old.layer);
     if (signature !== undefined && signature !== contentSignature(layer)) return undefined;
     const current = old.buffer ? layer.current : undefined;
-    if (old.buffer && !current) return undefined;
+    if (old.buffer && (!current || current.buffer.disposed)) return undefined;
     const footprint = previous.footprints.get(old.layer) ?? Region.EMPTY;
     const damage = current && layer.latchedThisFrame ? displayDamage(current.damage, old.bufferToDisplay, footprint).intersect(old.visibleRegion) : Region.EMPTY;
     out.push({
@@ -204,6 +204,11 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
     }
     if (state.skipScreenshot && filter.skipScreenshotLayers) {
       skipped.set(layer.id, 'skip-screenshot');
+      continue;
+    }
+    if (layer.current?.buffer.disposed) {
+      // Its owner freed it (client death, memory reclaim): show nothing rather than fail the frame.
+      skipped.set(layer.id, 'buffer disposed');
       continue;
     }
     if (!isRectPreserving(state.transform) || invert(state.transform) === undefined) {

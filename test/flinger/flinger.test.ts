@@ -411,3 +411,18 @@ test('dump is plain data: displays with the last frame\'s output layers, layers 
   h.dispose();
   buffer.dispose();
 });
+
+test('a shown buffer freed by its owner is left out of the frame instead of failing it', async () => {
+  const h = harness();
+  const layer = h.client.createLayer({ name: 'app', kind: 'buffer' });
+  const buffer = solidBuffer(8, 8, RED);
+  h.client.apply(new Transaction().setBuffer(layer.id, { buffer }));
+  await h.frame();
+  assert.deepEqual(screenPixel(h.display, 1, 1), RED);
+  buffer.dispose();
+  h.client.createLayer({ name: 'other', kind: 'color', initial: { crop: { left: 30, top: 30, right: 32, bottom: 32 } } });
+  await h.frame();
+  assert.equal(h.flinger.dump().displays[0]?.lastFrame?.skipped[String(layer.id)], 'buffer disposed');
+  assert.deepEqual(screenPixel(h.display, 1, 1), BLACK);
+  h.dispose();
+});
