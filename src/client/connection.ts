@@ -118,6 +118,34 @@ export class StratumClient {
 
   /** Frame callbacks at VSync (only this connection's requests wake it). */
   readonly choreographer: Choreographer;
+  readonly #hotplugListeners = new Set<(display: number, connected: boolean) => void>();
+
+  /**
+   * Plugs in a simulated external display: it starts powered off (listDisplays shows it; nothing is
+   * composed) until setDisplayPowerMode(id, 'on'). Returns its id.
+   */
+  async connectDisplay(options: { readonly name?: string; readonly width: number; readonly height: number; readonly refreshRate?: number }): Promise<number> {
+    if (typeof options !== 'object' || options === null) throw new StratumError('BAD_VALUE', 'connectDisplay needs {width, height, name?, refreshRate?}');
+    const reply = await this.#request('connectDisplay', 0, { name: options.name ?? '', width: options.width, height: options.height, refreshRate: options.refreshRate ?? 0 });
+    return reply.display;
+  }
+
+  /** Unplugs a display plugged in with connectDisplay; the layers on its stack stay. */
+  async disconnectDisplay(display: number): Promise<void> {
+    await this.#request('disconnectDisplay', 0, { display });
+  }
+
+  async setDisplayPowerMode(display: number, mode: 'off' | 'doze' | 'on'): Promise<void> {
+    const code = ({ off: 0, doze: 1, on: 2 } as const)[mode];
+    if (code === undefined) throw new StratumError('BAD_VALUE', `power mode must be off, doze or on, got ${String(mode)}`);
+    await this.#request('setDisplayPowerMode', 0, { display, mode: code });
+  }
+
+  /** Calls `listener` when any display is connected or disconnected. Returns a remover. */
+  onDisplayHotplug(listener: (display: number, connected: boolean) => void): () => void {
+    this.#hotplugListeners.add(listener);
+    return () => this.#hotplugListeners.delete(listener);
+  }
 
   /** The server's name, version and limits (from the handshake). */
   get server(): ServerInfo {
@@ -347,6 +375,10 @@ export class StratumClient {
     if (message.kind === 'event') {
       if (message.name === 'protocolError') {
         this.#reportError(new StratumError('PROTOCOL_ERROR', `the server refused a message: ${message.args.message}`));
+        return;
+      }
+      if (message.name === 'displayHotplug') {
+        for (const listener of [...this.#hotplugListeners]) listener(message.args.display, message.args.connected);
         return;
       }
       if (message.name === 'vsync') {

@@ -380,6 +380,27 @@ export const requests = {
     fields: { display: u32, slot: u8, frameNumber: u64 },
     reply: {},
   },
+  connectDisplay: {
+    type: 0x0210,
+    doc: 'Plugs in a simulated external display (tests, the CLI): it starts powered off and is composed on the primary\'s VSync once powered. Every connection gets displayHotplug. refreshRate 0 = 60 Hz.',
+    target: 'connection',
+    fields: { name: string(MAX_NAME_BYTES), width: u32, height: u32, refreshRate: f32 },
+    reply: { display: u32 },
+  },
+  disconnectDisplay: {
+    type: 0x0211,
+    doc: 'Unplugs a display plugged in with connectDisplay: its output goes, the layers on its stack stay. Every connection gets displayHotplug.',
+    target: 'connection',
+    fields: { display: u32 },
+    reply: {},
+  },
+  setDisplayPowerMode: {
+    type: 0x0212,
+    doc: 'Powers a display: mode 0 off (nothing composed), 1 doze, 2 on.',
+    target: 'connection',
+    fields: { display: u32, mode: u8 },
+    reply: {},
+  },
   requestNextVsync: {
     type: 0x0100,
     doc: 'Asks for one vsync event at the next VSync of the primary display (Choreographer). Asking again before it comes changes nothing; only connections that asked are woken.',
@@ -460,6 +481,12 @@ export const events = {
     doc: 'A virtual display of this client ended without being asked (the display it mirrored was disconnected); the reason says why. Its queue and buffers are gone.',
     target: 'connection',
     fields: { display: u32, reason: string(MAX_ERROR_MESSAGE_BYTES) },
+  },
+  displayHotplug: {
+    type: 0x4210,
+    doc: 'A display was connected or disconnected (sent to every connection).',
+    target: 'connection',
+    fields: { display: u32, connected: bool },
   },
   vsync: {
     type: 0x4100,

@@ -6,6 +6,8 @@ import type { Flinger } from '../flinger/flinger.js';
 import type { ApplyOptions, LayerHandle, LayerId, LayerSpec, TransactionData } from '../flinger/types.js';
 import { StratumError } from '../os/status.js';
 import { VsyncScheduler } from '../display/scheduler.js';
+import { flingerHotplug } from './display-hotplug.js';
+import type { DisplayHotplugControl } from './display-hotplug.js';
 import type { AppVsyncEvent } from '../display/scheduler.js';
 import { BufferQueue } from '../queue/buffer-queue.js';
 import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
@@ -51,6 +53,8 @@ export interface Compositor {
   createVirtualDisplay?(spec: VirtualDisplaySpec): HostedVirtualDisplay;
   /** One VSync event for `receiver` (a connection) at the next VSync; only receivers that asked are woken. Returns a canceller. */
   requestNextVsync(receiver: object, callback: (event: AppVsyncEvent) => void): () => void;
+  /** Simulated external displays (issue 7); absent where no displays are driven. */
+  readonly hotplug?: DisplayHotplugControl;
 }
 
 /** The real compositor: every request lands on the flinger's client API. */
@@ -92,6 +96,7 @@ export function flingerCompositor(flinger: Flinger): Compositor {
     requestNextVsync(receiver, callback) {
       return scheduler.requestNextVsync(receiver, callback);
     },
+    hotplug: flingerHotplug(flinger),
     createVirtualDisplay(spec) {
       return hostVirtualDisplay(flinger, spec);
     },

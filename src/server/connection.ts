@@ -32,6 +32,16 @@ import { NO_FENCE } from '../queue/fence.js';
 import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
 import type { ServerLimits } from './limits.js';
+import type { DisplayHotplugControl } from './display-hotplug.js';
+import type { DisplayPowerMode } from '../display/display.js';
+
+/** setDisplayPowerMode.mode on the wire. */
+function powerModeOf(mode: number): DisplayPowerMode {
+  const modes: readonly DisplayPowerMode[] = ['off', 'doze', 'on'];
+  const found = modes[mode];
+  if (found === undefined) throw new StratumError('BAD_VALUE', `power mode must be 0 off, 1 doze or 2 on, got ${mode}`);
+  return found;
+}
 import { ConnectionWindows } from './windows.js';
 import { ConnectionVirtualDisplays } from './virtual-displays.js';
 import type { WindowManager } from '../wm/index.js';
@@ -95,6 +105,8 @@ export class ClientConnection {
   #closed = false;
   /** Withdraws a pending requestNextVsync. */
   #cancelVsync: (() => void) | undefined;
+  /** Stops displayHotplug events. */
+  #unwatchHotplug: (() => void) | undefined;
   #client: CompositorClient | undefined;
   #windows: ConnectionWindows | undefined;
   #virtualDisplays: ConnectionVirtualDisplays | undefined;
@@ -239,6 +251,14 @@ export class ClientConnection {
         case 'requestNextVsync':
           this.#requestNextVsync();
           return this.#reply('requestNextVsync', request, {});
+        case 'connectDisplay':
+          return this.#reply('connectDisplay', request, { display: this.#hotplug().connect(request.args) });
+        case 'disconnectDisplay':
+          this.#hotplug().disconnect(request.args.display);
+          return this.#reply('disconnectDisplay', request, {});
+        case 'setDisplayPowerMode':
+          this.#hotplug().setPowerMode(request.args.display, powerModeOf(request.args.mode));
+          return this.#reply('setDisplayPowerMode', request, {});
         case 'addWindow':
           return this.#reply('addWindow', request, this.#windowsOf().addWindow(request.args));
         case 'relayoutWindow':
@@ -329,6 +349,13 @@ export class ClientConnection {
     this.#send(encodeEvent(name, objectId, args));
   }
 
+  /** Simulated external displays (issue 7). */
+  #hotplug(): DisplayHotplugControl {
+    const hotplug = this.ctx.compositor.hotplug;
+    if (!hotplug) throw new StratumError('UNSUPPORTED', 'this server drives no displays: nothing to plug in');
+    return hotplug;
+  }
+
   /** One vsync event at the next VSync (Choreographer, issue 7); the scheduler wakes only connections that asked. */
   #requestNextVsync(): void {
     this.#cancelVsync = this.ctx.compositor.requestNextVsync(this, (e) => {
@@ -376,6 +403,7 @@ export class ClientConnection {
       removed: (display, reason) => this.#event('virtualDisplayRemoved', 0, { display, reason: reason.slice(0, 900) }),
     });
     this.#ready = true;
+    this.#unwatchHotplug = this.ctx.compositor.hotplug?.onHotplug((display, connected) => this.#event('displayHotplug', 0, { display, connected }));
     const limits = this.ctx.limits;
     this.#send(
       encodeReply('hello', 0, serial, {
@@ -739,6 +767,7 @@ export class ClientConnection {
     this.#closed = true;
     clearTimeout(this.#helloTimer);
     this.#cancelVsync?.();
+    this.#unwatchHotplug?.();
     for (const surface of this.#surfaces.values()) surface.destroyed = true;
     this.#surfaces.clear();
     try {
