@@ -11,6 +11,8 @@ import { collectDisplayModes, parseCoordinate, parseDisplayMode, parseNonNegativ
 import type { CliDisplay } from './server-link.js';
 import { assertServerSocket, resolveSocketPath, withServer } from './server-link.js';
 import { runStart } from './start.js';
+import { screenrecordCommand, simulateCommand } from '../media/commands.js';
+import type { ScreenrecordFlags } from '../media/commands.js';
 
 export interface CliIo {
   readonly stdout: (text: string | Uint8Array) => void;
@@ -125,9 +127,8 @@ export function buildProgram(io: CliIo = processIo): Command {
     .option('--bugreport', 'overlay time and frame number')
     .option('--verbose', 'print details')
     .addOption(socketOption())
-    .action((_file: string, options: { socket?: string }) => {
-      assertServerSocket(resolveSocketPath(options.socket));
-      throw notAvailable('screenrecord (issue 8)');
+    .action(async (file: string, options: ScreenrecordFlags & { socket?: string }) => {
+      await withServer(options.socket, (link) => screenrecordCommand(link.client, file, options, { stdout: print, stderr: io.stderr, stderrIsTty: process.stderr.isTTY }));
     });
 
   const display = program.command('display').description('list and manage displays');
@@ -163,13 +164,16 @@ export function buildProgram(io: CliIo = processIo): Command {
       .addOption(new Option('--remove <id>', 'remove this virtual display').argParser(parseNonNegativeInt))
       .addOption(jsonOption()),
   );
-  pending('simulate', 'simulated displays (issue 8)', (c) =>
-    c
-      .description('simulate a secondary display shown in a window on the primary')
-      .argument('[mode]', 'WxH[@DPI] (default 720x1280)')
-      .addOption(new Option('--remove <id>', 'remove this simulated display').argParser(parseNonNegativeInt))
-      .addOption(jsonOption()),
-  );
+  display
+    .command('simulate')
+    .description('simulate a secondary display shown in a window on the primary (mirroring it: the nested images of the loop) until Ctrl-C, which removes it')
+    .argument('[mode]', 'WxH[@DPI] (default 720x1280@160)')
+    .addOption(new Option('--layer-stack <n>', 'show this layer stack instead of mirroring the primary').argParser(parseNonNegativeInt))
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .action(async (mode: string | undefined, options: { layerStack?: number; json?: boolean; socket?: string }) => {
+      await withServer(options.socket, (link) => simulateCommand(link.client, mode, options, { stdout: print, stderr: io.stderr }));
+    });
   pending('rotate', 'display rotation (issue 7)', (c) =>
     c.description('rotate a display').argument('<id>', 'display id', parseNonNegativeInt).argument('<degrees>', '0, 90, 180 or 270', parseRotation),
   );

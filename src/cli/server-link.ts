@@ -25,6 +25,8 @@ export interface ServerLink {
   dumpJson(): Promise<unknown>;
   screencapPng(displayId: number | undefined): Promise<Uint8Array>;
   screencapRgba(displayId: number | undefined): Promise<{ width: number; height: number; rgba: Uint8Array }>;
+  /** The SDK connection (commands that stream: screenrecord, display simulate). */
+  readonly client: StratumClient;
   close(): void;
 }
 
@@ -66,7 +68,7 @@ export async function openServerLink(socketOption: string | undefined): Promise<
 const KIND_NAMES: Readonly<Record<string, string>> = { internal: 'internal', external: 'external', virtual: 'virtual' };
 
 class SdkServerLink implements ServerLink {
-  constructor(private readonly client: StratumClient) {}
+  constructor(readonly client: StratumClient) {}
 
   async listDisplays(): Promise<readonly CliDisplay[]> {
     return (await this.client.listDisplays()).map((d) => ({
