@@ -111,11 +111,9 @@ test('every CLI command against the live server', async () => {
   assert.equal((await cli('demo', '--socket', socketPath)).code, 0);
 
   for (const args of [
-    ['screenrecord', join(outputDir, 'x.mp4')],
     ['display', 'connect', '1920x1080@60'],
     ['display', 'disconnect', '2'],
     ['display', 'virtual', '640x480'],
-    ['display', 'simulate', '720x1280'],
     ['display', 'rotate', '1', '90'],
     ['display', 'mode', '1', '360x800@90'],
     ['input', 'tap', '10', '20'],
