@@ -87,9 +87,10 @@ export interface ProducerOptions {
   /** How long dequeue waits (ms); Infinity waits forever. Default 3000. */
   readonly dequeueTimeout?: number;
   /**
-   * Client side only: after each queueBuffer, ask for the next buffer at once (default-size
-   * dequeue), so a dequeue-draw-queue loop costs one round trip per frame instead of two. The
-   * surface then holds one more dequeued buffer between frames. Default false.
+   * After each queueBuffer, take the next (default-size) buffer in the same round trip when a slot
+   * is free at once (else a dequeue follows right behind), so a dequeue-draw-queue loop costs one
+   * round trip per frame instead of two. The surface then holds one dequeued buffer between
+   * frames. Default false.
    */
   readonly dequeueAhead?: boolean;
 }
@@ -224,11 +225,17 @@ export class Surface {
       format: options.format ?? 0,
       usage: options.usage ?? 0,
     });
+    return this.#accept(args, fds);
+  }
+
+  /** Takes a dequeue answer: imports and maps a new buffer once, or finds the one already held. */
+  #accept(args: ReplyArgs<'dequeueBuffer'>, fds: Fd[]): DequeuedBuffer {
     if (args.releaseAllBuffers) this.dropBuffers();
     let buffer: GraphicBuffer;
     if (args.buffer) {
       const fd = fds[0];
       if (fd === undefined) throw new StratumError('PROTOCOL_ERROR', 'dequeue reply announced a buffer without its fd');
+      for (const extra of fds.slice(1)) closeFd(extra);
       for (const [id, held] of this.#buffers) {
         if (held.slot === args.slot && id !== args.bufferId) {
           held.buffer.dispose();
@@ -255,7 +262,8 @@ export class Surface {
   async queueBuffer(dequeued: DequeuedBuffer | number, options: QueueOptions = {}): Promise<QueueResult> {
     const slot = typeof dequeued === 'number' ? dequeued : dequeued.slot;
     this.#dequeued.delete(slot);
-    const queued = this.link.request('queueBuffer', this.control.id, {
+    const ahead = this.#dequeueAhead && !this.#ahead;
+    const queued = this.link.requestWithFds('queueBuffer', this.control.id, {
       slot,
       timestamp: options.timestamp,
       desiredPresentTime: options.desiredPresentTime,
@@ -263,15 +271,19 @@ export class Surface {
       transform: options.transform ?? 0,
       scalingMode: options.scalingMode ?? 0,
       damage: [...(options.damage ?? [])],
+      dequeueNext: ahead,
     });
-    if (this.#dequeueAhead && !this.#ahead) {
-      // Sent right behind the queue: the server answers both in one wake-up, and the next
-      // dequeueBuffer() finds its buffer already here.
-      const ahead = this.#dequeue({});
-      ahead.catch(() => undefined);
-      this.#ahead = ahead;
+    if (ahead) {
+      // The server answers with the next buffer when a slot is free at once; otherwise a regular
+      // dequeue goes out right away, so the next dequeueBuffer() finds its buffer here either way.
+      const next = queued.then(({ args, fds }) => (args.next ? this.#accept(args.next, fds) : this.#dequeue({})));
+      next.catch(() => undefined);
+      this.#ahead = next;
     }
-    return queued;
+    const { args, fds } = await queued;
+    if (!ahead) for (const fd of fds) closeFd(fd);
+    const { next: _next, ...result } = args;
+    return result;
   }
 
   /** Returns a dequeued buffer unused. */

@@ -109,6 +109,18 @@ export const windowConfigField = struct('WindowConfig', {
   insets: rectField,
 });
 
+/** The answer to a dequeue (the dequeueBuffer reply, and queueBuffer's `next`). */
+const dequeuedFields = {
+  slot: u8,
+  /** Always present: the client finds a buffer it already holds by id. */
+  bufferId: u64,
+  needsReallocation: bool,
+  releaseAllBuffers: bool,
+  bufferAge: u32,
+  /** Only when the buffer is new to the client. */
+  buffer: optional(bufferHandleField),
+} as const;
+
 // ---- messages -------------------------------------------------------------------------------
 
 interface RequestSpec {
@@ -209,19 +221,11 @@ export const requests = {
     doc: 'Takes a free slot. The buffer (descriptor + fd) is attached only when the client has not seen this slot\'s buffer: first use, reallocation, or after a release-all.',
     target: 'surface',
     fields: { width: u32, height: u32, format: u32, usage: u32 },
-    reply: {
-      slot: u8,
-      /** Always present: the client finds a buffer it already holds by id. */
-      bufferId: u64,
-      needsReallocation: bool,
-      releaseAllBuffers: bool,
-      bufferAge: u32,
-      buffer: optional(bufferHandleField),
-    },
+    reply: dequeuedFields,
   },
   queueBuffer: {
     type: 0x0031,
-    doc: 'Queues a dequeued slot for the compositor with its frame metadata.',
+    doc: 'Queues a dequeued slot for the compositor with its frame metadata; with dequeueNext, the reply may also carry the next buffer (one round trip per frame).',
     target: 'surface',
     fields: {
       slot: u8,
@@ -232,8 +236,19 @@ export const requests = {
       transform: u8,
       scalingMode: u8,
       damage: array(rectField, MAX_DAMAGE_RECTS),
+      /** Also dequeue the next buffer (default size, format, usage) if a slot is free right now, answered in `next`. */
+      dequeueNext: bool,
     },
-    reply: { frameNumber: u64, bufferReplaced: bool, pendingFrames: u32, width: u32, height: u32, transformHint: u8 },
+    reply: {
+      frameNumber: u64,
+      bufferReplaced: bool,
+      pendingFrames: u32,
+      width: u32,
+      height: u32,
+      transformHint: u8,
+      /** With dequeueNext: the next buffer, when a slot was free at once (never waits, never takes a queued frame back). */
+      next: optional(struct('Dequeued', dequeuedFields)),
+    },
   },
   cancelBuffer: {
     type: 0x0032,

@@ -28,6 +28,7 @@ import {
 } from '../protocol/index.js';
 import type { EncodedMessage, EventArgs, EventName, ReplyArgs, ReplyName, RequestArgs, RequestMessage } from '../protocol/index.js';
 import type { BufferProducer } from '../queue/buffer-queue.js';
+import type { DequeueResult } from '../queue/types.js';
 import { NO_FENCE } from '../queue/fence.js';
 import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
@@ -58,6 +59,7 @@ interface SurfaceRecord {
   readonly slotFrames: Map<number, number>;
   /** Frame counter for buffers given through transactions. */
   transactionFrames: number;
+  whenFull: (typeof WHEN_FULL)[number];
   destroyed: boolean;
 }
 
@@ -228,8 +230,12 @@ export class ClientConnection {
           const surface = this.#surface(request.objectId);
           return this.#async(request, 'dequeueBuffer', async () => ({ args: await this.#dequeue(surface, request.args) }));
         }
-        case 'queueBuffer':
-          return this.#reply('queueBuffer', request, this.#queue(this.#surface(request.objectId), request.args));
+        case 'queueBuffer': {
+          const surface = this.#surface(request.objectId);
+          const args = request.args;
+          if (!args.dequeueNext) return this.#reply('queueBuffer', request, this.#queue(surface, args));
+          return this.#async(request, 'queueBuffer', async () => ({ args: await this.#queueThenDequeue(surface, args) }));
+        }
         case 'cancelBuffer':
           producerOf(this.#surface(request.objectId)).cancel(request.args.slot);
           return this.#reply('cancelBuffer', request, {});
@@ -467,6 +473,7 @@ export class ClientConnection {
       clientBuffers: new Map(),
       slotFrames: new Map(),
       transactionFrames: 0,
+      whenFull: 'wait',
       destroyed: false,
     };
     try {
@@ -511,6 +518,7 @@ export class ClientConnection {
       clientBuffers: new Map(),
       slotFrames: new Map(),
       transactionFrames: 0,
+      whenFull: 'wait',
       destroyed: false,
     };
     layer.producer?.connect({
@@ -540,6 +548,11 @@ export class ClientConnection {
     });
     // The client draws with the CPU: hand the slot over only once the consumer is done with it.
     if (!result.fence.signalled) await result.fence.wait();
+    return this.#handOut(surface, result);
+  }
+
+  /** The dequeue answer; the buffer handle only when the client does not hold this buffer yet. */
+  #handOut(surface: SurfaceRecord, result: DequeueResult): ReplyArgs<'dequeueBuffer'> {
     const known = surface.clientBuffers;
     if (result.releaseAllBuffers) known.clear();
     const buffer = result.buffer;
@@ -559,6 +572,27 @@ export class ClientConnection {
       bufferAge: result.bufferAge,
       ...(handle ? { buffer: handle } : {}),
     };
+  }
+
+  /**
+   * Queue, then dequeue the next default buffer only if a slot is free this instant and ready to
+   * write (never waits, never takes a queued frame back), so one message each way makes a frame.
+   */
+  async #queueThenDequeue(surface: SurfaceRecord, args: RequestArgs<'queueBuffer'>): Promise<ReplyArgs<'queueBuffer'>> {
+    const queued = this.#queue(surface, args);
+    const producer = producerOf(surface);
+    if (surface.whenFull === 'take-oldest-queued') return queued;
+    let result: DequeueResult;
+    try {
+      result = await producer.dequeue({ format: surface.format, usage: DEFAULT_PRODUCER_USAGE, timeout: 0 });
+    } catch {
+      return queued;
+    }
+    if (!result.fence.signalled) {
+      producer.cancel(result.slot, result.fence);
+      return queued;
+    }
+    return { ...queued, next: this.#handOut(surface, result) };
   }
 
   #queue(surface: SurfaceRecord, args: RequestArgs<'queueBuffer'>): ReplyArgs<'queueBuffer'> {
@@ -587,6 +621,7 @@ export class ClientConnection {
       const policy = WHEN_FULL[args.whenFull];
       if (!policy) throw new StratumError('BAD_VALUE', `whenFull ${args.whenFull} is not 0 (wait), 1 (fail) or 2 (take-oldest-queued)`);
       producer.setWhenFull(policy);
+      surface.whenFull = policy;
     }
     if (args.mailbox !== undefined) producer.setAsyncMode(args.mailbox);
     if (args.maxDequeued !== undefined) producer.setMaxDequeued(args.maxDequeued);

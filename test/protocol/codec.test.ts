@@ -159,7 +159,7 @@ test('malformed messages are refused with a message that names the problem', () 
   const trailing = Uint8Array.from([...name.bytes, 0]);
   new DataView(trailing.buffer).setUint32(0, trailing.length, true);
   assert.throws(() => decodeRequest(trailing), /1 trailing bytes/);
-  const queue = encodeRequest('queueBuffer', 4, 1, { slot: 0, transform: 0, scalingMode: 0, damage: [] });
+  const queue = encodeRequest('queueBuffer', 4, 1, { slot: 0, transform: 0, scalingMode: 0, damage: [], dequeueNext: false });
   const badOptional = queue.bytes.slice();
   badOptional[HEADER_BYTES + 1] = 7;
   assert.throws(() => decodeRequest(badOptional), /queueBuffer.timestamp: optional presence byte is 7/);
@@ -180,7 +180,7 @@ test('encoding a value that does not fit its field is a BAD_VALUE naming the fie
   assert.throws(() => encodeRequest('createSurface', 0, 1, { ...base, kind: 256 }), /createSurface.kind/);
   assert.throws(() => encodeRequest('applyTransaction', 0, 1, { changes: [{ surface: 1, alpha: Number.NaN }] }), /applyTransaction.changes\[\].alpha: expected a finite number/);
   assert.throws(() => encodeRequest('applyTransaction', 0, 1, { changes: [{ surface: 1, alpha: 1e39 }] }), /finite number \(f32\)/);
-  assert.throws(() => encodeRequest('queueBuffer', 1, 1, { slot: 0, transform: 0, scalingMode: 0, damage: Array.from({ length: 65 }, () => ({ left: 0, top: 0, right: 1, bottom: 1 })) }), /queueBuffer.damage: array of 65 is longer than 64/);
+  assert.throws(() => encodeRequest('queueBuffer', 1, 1, { slot: 0, transform: 0, scalingMode: 0, damage: Array.from({ length: 65 }, () => ({ left: 0, top: 0, right: 1, bottom: 1 })), dequeueNext: false }), /queueBuffer.damage: array of 65 is longer than 64/);
   const longMessage = encodeErrorReply(0, 1, 1, 'é'.repeat(2000));
   const decoded = decodeServerMessage(longMessage.bytes);
   assert.ok(decoded.kind === 'error' && decoded.message.endsWith('...') && new TextEncoder().encode(decoded.message).length <= 1024);

@@ -102,7 +102,7 @@ test('a client cannot touch another client\'s surface by guessing ids', async ()
       for (const bytes of [
         encodeRequest('destroySurface', id, 10 + id, {}).bytes,
         encodeRequest('dequeueBuffer', id, 20 + id, { width: 0, height: 0, format: 0, usage: 0 }).bytes,
-        encodeRequest('queueBuffer', id, 30 + id, { slot: 0, transform: 0, scalingMode: 0, damage: [] }).bytes,
+        encodeRequest('queueBuffer', id, 30 + id, { slot: 0, transform: 0, scalingMode: 0, damage: [], dequeueNext: false }).bytes,
         encodeRequest('cancelBuffer', id, 40 + id, { slot: 0 }).bytes,
         encodeRequest('setProducerOptions', id, 50 + id, { mailbox: true }).bytes,
         encodeRequest('applyTransaction', 0, 60 + id, { changes: [{ surface: id, alpha: 0 }] }).bytes,
