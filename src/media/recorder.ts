@@ -115,7 +115,6 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
     throw error;
   }
   const run = new Recording(sink, size.width, size.height, fps, options.bugreport ?? false);
-  const startedAt = performance.now();
 
   const reason = await new Promise<{ reason: StopReason; message: string }>((resolve) => {
     const stop = (r: StopReason, message: string): void => {
@@ -141,9 +140,10 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
     });
   });
 
-  // Ends at the stop time (or exactly at the limit): an unchanged screen still counts as recorded time.
-  const endMs = reason.reason === 'time-limit' ? timeLimitMs : performance.now() - (run.firstFrameAt ?? startedAt);
-  run.finish(endMs);
+  // At the time limit the file runs exactly that long (an unchanged screen still counts as recorded
+  // time); on Ctrl-C or a disconnect it ends with the last frame, so stopping never waits for an
+  // encoder that fell behind to work through seconds of repeats.
+  if (reason.reason === 'time-limit') run.finish(timeLimitMs);
   if (reason.reason !== 'display-removed') await display.destroy().catch(() => undefined);
   try {
     await sink.finish();
