@@ -27,7 +27,7 @@ function referenceI420(src: Uint8Array, offset: number, stride: number, width: n
   return out;
 }
 
-function randomBytes(n: number, seed: number): Uint8Array {
+function randomBytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
