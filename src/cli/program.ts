@@ -8,7 +8,9 @@ import { spawnDemo } from '../demos/launcher.js';
 import { CliError, notAvailable } from './errors.js';
 import type { DisplayMode } from './parse.js';
 import { collectDisplayModes, parseCoordinate, parseDisplayMode, parseNonNegativeInt, parsePort, parseRotation } from './parse.js';
-import type { CliDisplay } from './server-link.js';
+import type { InjectedEvent } from './input.js';
+import { describeInjected, key, swipe, tap, text } from './input.js';
+import type { CliDisplay, ServerLink } from './server-link.js';
 import { assertServerSocket, resolveSocketPath, withServer } from './server-link.js';
 import { runStart } from './start.js';
 import { screenrecordCommand, simulateCommand } from '../media/commands.js';
@@ -153,11 +155,11 @@ export function buildProgram(io: CliIo = processIo): Command {
         throw notAvailable(feature);
       });
   };
-  pending('connect', 'display hotplug (issue 7)', (c) =>
+  pending('connect', 'display hotplug over the protocol (issue 7; the viewer can already do it)', (c) =>
     c.description('connect an external display (hotplug)').argument('[mode]', 'WxH@HZ (default 1920x1080@60)', parseDisplayMode).addOption(jsonOption()),
   );
-  pending('disconnect', 'display hotplug (issue 7)', (c) => c.description('disconnect an external display').argument('<id>', 'display id', parseNonNegativeInt));
-  pending('virtual', 'virtual displays (issue 7)', (c) =>
+  pending('disconnect', 'display hotplug over the protocol (issue 7; the viewer can already do it)', (c) => c.description('disconnect an external display').argument('<id>', 'display id', parseNonNegativeInt));
+  pending('virtual', 'virtual displays over the protocol (issue 7; the viewer can already do it)', (c) =>
     c
       .description('create a virtual display (or remove one with --remove)')
       .argument('[mode]', 'WxH (default 1280x720)', parseDisplayMode)
@@ -174,36 +176,55 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action(async (mode: string | undefined, options: { layerStack?: number; json?: boolean; socket?: string }) => {
       await withServer(options.socket, (link) => simulateCommand(link.client, mode, options, { stdout: print, stderr: io.stderr }));
     });
-  pending('rotate', 'display rotation (issue 7)', (c) =>
+  pending('rotate', 'display rotation over the protocol (issue 7)', (c) =>
     c.description('rotate a display').argument('<id>', 'display id', parseNonNegativeInt).argument('<degrees>', '0, 90, 180 or 270', parseRotation),
   );
-  pending('mode', 'display modes (issue 7)', (c) =>
+  pending('mode', 'display modes over the protocol (issue 7)', (c) =>
     c.description('set a display mode').argument('<id>', 'display id', parseNonNegativeInt).argument('<mode>', 'WxH@HZ', parseDisplayMode),
   );
 
-  const input = program.command('input').description('inject input (through the window manager)');
-  const inputCommand = (name: string, configure: (c: Command) => Command): void => {
+  const input = program.command('input').description('inject input through the window manager (display pixels)');
+  const inputCommand = (
+    name: string,
+    configure: (c: Command) => Command,
+    run: (link: ServerLink, args: unknown[], options: { display?: number; duration?: number }) => Promise<InjectedEvent[]>,
+  ): void => {
     configure(input.command(name))
       .addOption(displayOption())
+      .addOption(jsonOption())
       .addOption(socketOption())
-      .action((...args: unknown[]) => {
-        const options = args[args.length - 2] as { socket?: string };
-        assertServerSocket(resolveSocketPath(options.socket));
-        throw notAvailable('the window manager and input dispatch (issue 9)');
+      .action(async (...args: unknown[]) => {
+        const options = args[args.length - 2] as { display?: number; duration?: number; json?: boolean; socket?: string };
+        await withServer(options.socket, async (link) => {
+          const events = await run(link, args.slice(0, -2), options);
+          if (options.json) printJson(events);
+          else print(describeInjected(events));
+        });
       });
   };
-  inputCommand('tap', (c) => c.description('tap at X Y').argument('<x>', 'x', parseCoordinate).argument('<y>', 'y', parseCoordinate));
-  inputCommand('swipe', (c) =>
-    c
-      .description('swipe from X1 Y1 to X2 Y2')
-      .argument('<x1>', 'x1', parseCoordinate)
-      .argument('<y1>', 'y1', parseCoordinate)
-      .argument('<x2>', 'x2', parseCoordinate)
-      .argument('<y2>', 'y2', parseCoordinate)
-      .addOption(new Option('--duration <ms>', 'gesture duration (default 300)').argParser(parseNonNegativeInt)),
+  inputCommand(
+    'tap',
+    (c) => c.description('tap at X Y').argument('<x>', 'x', parseCoordinate).argument('<y>', 'y', parseCoordinate),
+    (link, [x, y], options) => tap(link, x as number, y as number, options.display),
   );
-  inputCommand('key', (c) => c.description('press and release a key').argument('<key>', 'key name, e.g. Enter, a, ArrowLeft'));
-  inputCommand('text', (c) => c.description('type a string').argument('<text>', 'text to type'));
+  inputCommand(
+    'swipe',
+    (c) =>
+      c
+        .description('swipe from X1 Y1 to X2 Y2')
+        .argument('<x1>', 'x1', parseCoordinate)
+        .argument('<y1>', 'y1', parseCoordinate)
+        .argument('<x2>', 'x2', parseCoordinate)
+        .argument('<y2>', 'y2', parseCoordinate)
+        .addOption(new Option('--duration <ms>', 'gesture duration (default 300)').argParser(parseNonNegativeInt).default(300)),
+    (link, [x1, y1, x2, y2], options) => swipe(link, { x: x1 as number, y: y1 as number }, { x: x2 as number, y: y2 as number }, options.duration ?? 300, options.display),
+  );
+  inputCommand(
+    'key',
+    (c) => c.description('press and release a key').argument('<key>', 'key name, e.g. Enter, a, ArrowLeft'),
+    (link, [name], options) => key(link, name as string, options.display),
+  );
+  inputCommand('text', (c) => c.description('type a string').argument('<text>', 'text to type'), (link, [value], options) => text(link, value as string, options.display));
 
   return program;
 }

@@ -3,7 +3,7 @@
 // connects with the public SDK.
 import { statSync } from 'node:fs';
 import { encode } from 'fast-png';
-import type { StratumClient } from '../client/index.js';
+import type { InjectInputEvent, InjectInputResult, StratumClient } from '../client/index.js';
 import { connect, isStratumError } from '../client/index.js';
 import { resolveSocketPath as defaultSocketPath } from '../server/paths.js';
 import { CliError, EXIT_NO_SERVER } from './errors.js';
@@ -25,6 +25,8 @@ export interface ServerLink {
   dumpJson(): Promise<unknown>;
   screencapPng(displayId: number | undefined): Promise<Uint8Array>;
   screencapRgba(displayId: number | undefined): Promise<{ width: number; height: number; rgba: Uint8Array }>;
+  /** Injects one event through the window manager; returns who got it. */
+  injectInput(event: InjectInputEvent): Promise<InjectInputResult>;
   /** The SDK connection (commands that stream: screenrecord, display simulate). */
   readonly client: StratumClient;
   close(): void;
@@ -97,6 +99,10 @@ class SdkServerLink implements ServerLink {
   async screencapPng(displayId: number | undefined): Promise<Uint8Array> {
     const shot = await this.client.screencap(displayId);
     return encode({ width: shot.width, height: shot.height, data: shot.rgba, channels: 4, depth: 8 });
+  }
+
+  injectInput(event: InjectInputEvent): Promise<InjectInputResult> {
+    return this.client.injectInput(event);
   }
 
   close(): void {

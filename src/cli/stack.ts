@@ -1,10 +1,13 @@
-// What `stratum start` runs in-process: the displays, the flinger, the socket server apps connect
-// to, and the adapter the viewer sees it all through.
+// What `stratum start` runs in-process: the displays, the composer and the flinger, the socket
+// server apps connect to (with its window manager), and the adapter the viewer sees it all through.
+import { HwcComposition, SoftwareComposer, bindComposerToFlinger } from '../composer/index.js';
 import { HeadlessDisplay } from '../display/index.js';
 import { Flinger } from '../flinger/index.js';
 import { startServer } from '../server/index.js';
-import type { ViewerBackend } from '../viewer/backend.js';
+import type { StratumServer } from '../server/index.js';
+import type { InputEvent } from '../viewer/backend.js';
 import { FlingerViewerBackend } from '../viewer/flinger-backend.js';
+import { DisplayControl } from './display-control.js';
 import type { DisplayMode } from './parse.js';
 
 export interface ServerStackOptions {
@@ -18,7 +21,8 @@ export interface ServerStackOptions {
 
 export interface ServerStack {
   readonly flinger: Flinger;
-  readonly viewerBackend: ViewerBackend;
+  readonly server: StratumServer;
+  readonly viewerBackend: FlingerViewerBackend;
   readonly socketPath: string;
   /** Stops composing (displays off) and waits for the frame in flight: call before ending clients. */
   quiesce(): Promise<void>;
@@ -35,35 +39,58 @@ export function launchServer(options: ServerStackOptions): Promise<ServerStack> 
         ...(mode.refreshHz === undefined ? {} : { refreshRate: mode.refreshHz }),
       }),
   );
-  const flinger = new Flinger({ displays, ...(options.onError ? { onError: options.onError } : {}) });
+  const composer = new SoftwareComposer();
+  const flinger = new Flinger({
+    displays,
+    composition: (renderer) => new HwcComposition(renderer, { composer }),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const unbindComposer = bindComposerToFlinger(composer, flinger);
   const disposeCompositor = (): void => {
+    unbindComposer();
     flinger.dispose();
+    composer.dispose();
     for (const display of displays) display.dispose();
   };
-  let server: ReturnType<typeof startServer>;
+  let server: StratumServer;
   try {
     server = startServer({ socketPath: options.socketPath, flinger, ...(options.log ? { log: options.log } : {}) });
   } catch (error) {
     disposeCompositor();
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-  const backend = new FlingerViewerBackend(flinger);
+  const windowManager = server.windowManager;
+  const control = new DisplayControl(flinger, composer, () => backend.displaysChanged());
+  const backend: FlingerViewerBackend = new FlingerViewerBackend(flinger, {
+    connectExternalDisplay: (size) => control.connectExternal(size),
+    disconnectDisplay: (id) => control.remove(id),
+    createVirtualDisplay: (size) => control.createVirtual(size),
+    removeDisplay: (id) => control.remove(id),
+    ...(windowManager ? { injectInput: (event: InputEvent) => void windowManager.injectInput(toWindowManagerInput(event)) } : {}),
+  });
   return Promise.resolve({
     flinger,
+    server,
     viewerBackend: backend,
     socketPath: server.socketPath,
     async quiesce() {
       // A client that goes away has its buffers freed at once by the server, even one a frame in
       // flight is reading on the render threads; with the displays off no frame reads any.
-      for (const display of displays) display.powerOn = false;
+      for (const display of flinger.displays) display.powerOn = false;
       await flinger.settled();
     },
     async stop() {
       // Clients first (their layers leave), then the frames in flight, then the compositor.
       server.close();
       backend.dispose();
+      await control.dispose();
       await flinger.settled();
       disposeCompositor();
     },
   });
+}
+
+function toWindowManagerInput(event: InputEvent): Parameters<NonNullable<StratumServer['windowManager']>['injectInput']>[0] {
+  if (event.kind === 'key') return { kind: 'key', action: event.action, key: event.key, display: event.displayId };
+  return { kind: 'pointer', action: event.action, x: event.x, y: event.y, pointerId: event.pointerId, buttons: event.buttons, display: event.displayId };
 }

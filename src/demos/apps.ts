@@ -79,7 +79,17 @@ async function nextFrameUnlessAborted(host: DemoHost, signal: AbortSignal): Prom
 
 /** A full-screen gradient, drawn once. */
 export async function wallpaper(host: DemoHost, signal: AbortSignal): Promise<void> {
-  const surface = await host.createSurface({ name: 'wallpaper', width: host.displayWidth, height: host.displayHeight, format: 'RGBA_8888', x: 0, y: 0, z: 0, opaque: true });
+  const surface = await host.createSurface({
+    name: 'wallpaper',
+    window: { type: 'wallpaper', focusable: false, touchable: false },
+    width: host.displayWidth,
+    height: host.displayHeight,
+    format: 'RGBA_8888',
+    x: 0,
+    y: 0,
+    z: 0,
+    opaque: true,
+  });
   await surface.render((buffer) => {
     fillGradient(rgbaTarget(buffer), [38, 70, 140], [150, 60, 110]);
     return [full(surface)];
@@ -99,13 +109,22 @@ export function clockText(date: Date): string {
 export async function statusBar(host: DemoHost, signal: AbortSignal, now: () => Date = () => new Date()): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const bar = layout.statusBar;
-  const width = bar.right - bar.left;
-  const height = bar.bottom - bar.top;
+  const surface = await host.createSurface({
+    name: 'status-bar',
+    window: { type: 'status-bar', focusable: false, touchable: false },
+    width: bar.right - bar.left,
+    height: bar.bottom - bar.top,
+    format: 'RGBA_8888',
+    x: bar.left,
+    y: bar.top,
+    z: 20,
+    opaque: true,
+  });
+  const { width, height } = surface;
   const scale = Math.max(1, Math.floor((height * 0.6) / GLYPH_HEIGHT));
   const clockWidth = textWidth('00:00:00', scale);
   const clockRect = rect(Math.round(width * 0.04), Math.round((height - GLYPH_HEIGHT * scale) / 2), 0, 0);
   const clockArea = rect(clockRect.left, clockRect.top, clockRect.left + clockWidth, clockRect.top + GLYPH_HEIGHT * scale);
-  const surface = await host.createSurface({ name: 'status-bar', width, height, format: 'RGBA_8888', x: bar.left, y: bar.top, z: 20, opaque: true });
   const draw = (time: string, buffer: DemoBuffer): readonly Rect[] => {
     const target = rgbaTarget(buffer);
     if (buffer.age === 0) {
@@ -135,9 +154,18 @@ export async function statusBar(host: DemoHost, signal: AbortSignal, now: () => 
 export async function navigationBar(host: DemoHost, signal: AbortSignal): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const bar = layout.navigationBar;
-  const width = bar.right - bar.left;
-  const height = bar.bottom - bar.top;
-  const surface = await host.createSurface({ name: 'navigation-bar', width, height, format: 'RGBA_8888', x: bar.left, y: bar.top, z: 20, opaque: true });
+  const surface = await host.createSurface({
+    name: 'navigation-bar',
+    window: { type: 'navigation-bar', focusable: false, touchable: false },
+    width: bar.right - bar.left,
+    height: bar.bottom - bar.top,
+    format: 'RGBA_8888',
+    x: bar.left,
+    y: bar.top,
+    z: 20,
+    opaque: true,
+  });
+  const { width, height } = surface;
   await surface.render((buffer) => {
     const target = rgbaTarget(buffer);
     fillRect(target, full(surface), BAR_COLOR);
@@ -156,6 +184,7 @@ export async function navigationBar(host: DemoHost, signal: AbortSignal): Promis
 const APP_BACKGROUND = pack(24, 26, 34);
 const GRID = pack(44, 48, 60);
 const BALL = pack(255, 170, 40);
+const BALL_COLORS: readonly number[] = [BALL, pack(80, 200, 255), pack(120, 230, 120), pack(240, 90, 160)];
 const GRID_STEP = 60;
 
 /** Paints the app's background (a grid) inside `area` only. */
@@ -192,13 +221,32 @@ export function stepBall(ball: BallState, radius: number, width: number, height:
 export async function animation(host: DemoHost, signal: AbortSignal, frames = Infinity): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const area = layout.app;
-  const width = area.right - area.left;
-  const height = area.bottom - area.top;
-  const surface: DemoSurface = await host.createSurface({ name: 'animation', width, height, format: 'RGBA_8888', x: area.left, y: area.top, z: 10, opaque: true });
+  const surface: DemoSurface = await host.createSurface({
+    name: 'animation',
+    window: { type: 'application', focusable: true, touchable: true },
+    width: area.right - area.left,
+    height: area.bottom - area.top,
+    format: 'RGBA_8888',
+    x: area.left,
+    y: area.top,
+    z: 10,
+    opaque: true,
+  });
+  const { width, height } = surface;
   const radius = Math.max(4, Math.round(width * 0.055));
   const scale = Math.max(1, Math.round(width / 180));
   const counterArea = rect(scale * 4, scale * 4, scale * 4 + textWidth('FRAME 000000', scale), scale * 4 + GLYPH_HEIGHT * scale);
   const ball: BallState = { x: width / 3, y: height / 3, vx: width * 0.45, vy: height * 0.31 };
+  let ballColor = 0;
+  // A touch or click puts the ball there; any key changes its colour (input through the window manager).
+  surface.onInput((event) => {
+    if ((event.kind === 'touch' || event.kind === 'pointer') && event.action === 'down') {
+      ball.x = Math.min(width - radius, Math.max(radius, event.x));
+      ball.y = Math.min(height - radius, Math.max(radius, event.y));
+    } else if (event.kind === 'key' && event.action === 'down') {
+      ballColor = (ballColor + 1) % BALL_COLORS.length;
+    }
+  });
   const history: Rect[][] = [];
   let previousBall: Rect | undefined;
   let lastTime: number | undefined;
@@ -216,7 +264,7 @@ export async function animation(host: DemoHost, signal: AbortSignal, frames = In
       for (const r of redrawRegion(buffer.age, history, damage, full(surface))) {
         paintAppBackground(target, r);
       }
-      fillCircle(target, ball.x, ball.y, radius, BALL);
+      fillCircle(target, ball.x, ball.y, radius, BALL_COLORS[ballColor] ?? BALL);
       fillRect(target, counterArea, APP_BACKGROUND);
       drawText(target, `FRAME ${String(frame % 1_000_000).padStart(6, '0')}`, counterArea.left, counterArea.top, scale, BAR_TEXT);
       return buffer.age === 0 && history.length === 0 ? [full(surface)] : damage;
@@ -231,7 +279,18 @@ export async function animation(host: DemoHost, signal: AbortSignal, frames = In
 export async function video(host: DemoHost, signal: AbortSignal, frames = Infinity): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const r = layout.video;
-  const surface = await host.createSurface({ name: 'video', width: r.right - r.left, height: r.bottom - r.top, format: 'NV12', x: r.left, y: r.top, z: 15, opaque: true });
+  // A dialog-type window: above the application, never focused or touched.
+  const surface = await host.createSurface({
+    name: 'video',
+    window: { type: 'dialog', focusable: false, touchable: false },
+    width: r.right - r.left,
+    height: r.bottom - r.top,
+    format: 'NV12',
+    x: r.left,
+    y: r.top,
+    z: 15,
+    opaque: true,
+  });
   const framePeriod = 1000 / 30;
   let start: number | undefined;
   let shown = -1;

@@ -23,12 +23,27 @@ export interface DemoBuffer {
   readonly age: number;
 }
 
+/** The window types the demos use (the window manager's z-order policy places them). */
+export type DemoWindowType = 'wallpaper' | 'application' | 'dialog' | 'status-bar' | 'navigation-bar';
+
+export interface DemoInput {
+  readonly kind: 'pointer' | 'touch' | 'key';
+  readonly action: 'down' | 'move' | 'up' | 'cancel' | 'hover';
+  /** Surface pixels (pointer and touch). */
+  readonly x: number;
+  readonly y: number;
+  /** Keys: the key name. */
+  readonly key: string;
+}
+
 export interface DemoSurfaceSpec {
   readonly name: string;
+  /** The window the surface is, when the host has a window manager. */
+  readonly window: { readonly type: DemoWindowType; readonly focusable: boolean; readonly touchable: boolean };
   readonly width: number;
   readonly height: number;
   readonly format: DemoFormat;
-  /** Where the surface sits on the display, and its z among the demo layers. */
+  /** Where the surface asks to sit on the display, and its z among the demo layers (hosts without a window manager). */
   readonly x: number;
   readonly y: number;
   readonly z: number;
@@ -36,8 +51,11 @@ export interface DemoSurfaceSpec {
 }
 
 export interface DemoSurface {
+  /** The size the host gave (a window manager may clamp the request). */
   readonly width: number;
   readonly height: number;
+  /** Input the window receives, in surface pixels. */
+  onInput(listener: (event: DemoInput) => void): void;
   /**
    * Dequeues a buffer, lets `draw` fill it, queues it with the damage `draw` returns (in surface
    * pixels: what changed since the previous frame) and shows it. Resolves once the buffer is queued.

@@ -1,9 +1,11 @@
-// DemoHost over the public SDK: what each demo process runs on. Frames are paced by the
-// compositor: after queueing, the app waits for an (empty) transaction's complete callback, which
-// fires once the frame holding the buffer has been presented; never a timer loop or busy wait.
-import type { StratumClient, SurfaceControl } from '../client/index.js';
-import { PixelFormat } from '../client/index.js';
-import type { DemoHost, DemoSurface, DemoSurfaceSpec } from './host.js';
+// DemoHost over the public SDK: what each demo process runs on. Each surface is a window from the
+// window manager (which places it by its type's policy and routes input to it); frames are paced
+// by the SDK's Choreographer (a frame callback at each VSync the app asks for; never a timer loop
+// or busy wait).
+import type { StratumClient, Window } from '../client/index.js';
+import { PixelFormat, WindowFlag } from '../client/index.js';
+import type { DemoInput, DemoSurface, DemoSurfaceSpec } from './host.js';
+import type { DemoHost } from './host.js';
 
 export class SdkDemoHost implements DemoHost {
   private constructor(
@@ -21,20 +23,32 @@ export class SdkDemoHost implements DemoHost {
 
   async createSurface(spec: DemoSurfaceSpec): Promise<DemoSurface> {
     const format = spec.format === 'NV12' ? PixelFormat.NV12 : PixelFormat.RGBA_8888;
-    const control: SurfaceControl = await this.client.createSurface({
-      name: spec.name,
+    const flags =
+      (spec.opaque ? WindowFlag.OPAQUE : 0) | (spec.window.focusable ? 0 : WindowFlag.NOT_FOCUSABLE) | (spec.window.touchable ? 0 : WindowFlag.NOT_TOUCHABLE);
+    const window: Window = await this.client.addWindow({
+      type: spec.window.type,
+      title: spec.name,
       width: spec.width,
       height: spec.height,
-      format,
-      opaque: spec.opaque,
+      x: spec.x,
+      y: spec.y,
+      flags,
     });
-    await this.client.transaction().setPosition(control, spec.x, spec.y).setLayer(control, spec.z).show(control).apply();
-    const surface = control.surface;
+    const frame = window.config.frame;
+    const width = frame.right - frame.left;
+    const height = frame.bottom - frame.top;
+    const surface = window.surface;
     return {
-      width: spec.width,
-      height: spec.height,
+      width,
+      height,
+      onInput(listener: (event: DemoInput) => void) {
+        window.onInput((event) => {
+          if (event.kind === 'key') listener({ kind: 'key', action: event.action, x: 0, y: 0, key: event.key });
+          else listener({ kind: event.kind, action: event.action, x: event.x, y: event.y, key: '' });
+        });
+      },
       async render(draw) {
-        const dequeued = await surface.dequeueBuffer({ format });
+        const dequeued = await surface.dequeueBuffer({ format, width, height });
         const buffer = dequeued.buffer;
         const damage = draw({
           width: buffer.width,
@@ -50,12 +64,6 @@ export class SdkDemoHost implements DemoHost {
   }
 
   nextFrame(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.client
-        .transaction()
-        .addCompleteCallback((stats) => resolve(stats.presentTime >= 0 ? stats.presentTime : stats.latchTime))
-        .apply()
-        .catch(reject);
-    });
+    return new Promise((resolve) => this.client.choreographer.postFrameCallback((frame) => resolve(frame.frameTime)));
   }
 }

@@ -24,7 +24,7 @@ export type FlingerViewerExtensions = Pick<
   | 'stopRecording'
   | 'injectInput'
 > & {
-  /** How a display is described; default 'internal'. */
+  /** How a display is described; default its own kind. */
   readonly kindOf?: (display: HeadlessDisplay) => DisplayKind;
 };
 
@@ -78,7 +78,7 @@ export class FlingerViewerBackend implements ViewerBackend {
   }
 
   displays(): readonly DisplayInfo[] {
-    const kindOf = this.extensions.kindOf ?? ((): DisplayKind => 'internal');
+    const kindOf = this.extensions.kindOf ?? ((d: HeadlessDisplay): DisplayKind => d.kind);
     return this.flinger.displays.map((d) => ({
       id: d.id,
       name: d.name,

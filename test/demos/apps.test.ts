@@ -118,3 +118,48 @@ test('the video app shows NV12 color bars, composed to RGB', async () => {
     host.dispose();
   }
 });
+
+test('a touch in the animation puts the ball where it landed; a key changes its colour', async () => {
+  const host = new FlingerDemoHost(W, H);
+  const stop = new AbortController();
+  const app = animation(host, stop.signal);
+  try {
+    await host.animationFrame();
+    const area = phoneLayout(W, H).app;
+    const touch = host.inputListeners.get('animation');
+    assert.ok(touch, 'the animation listens for input');
+    touch({ kind: 'touch', action: 'down', x: 100, y: 200, key: '' });
+    await host.animationFrame();
+    await host.animationFrame();
+    const capture = await host.flinger.capture();
+    let count = 0;
+    let sumX = 0;
+    let sumY = 0;
+    for (let p = 0; p < W * H; p++) {
+      if (capture.rgba[p * 4] === 255 && capture.rgba[p * 4 + 1] === 170) {
+        count++;
+        sumX += p % W;
+        sumY += Math.floor(p / W);
+      }
+    }
+    assert.ok(count > 0);
+    // Within a couple of frames' travel of the touch point (surface pixels + the app's offset).
+    assert.ok(Math.abs(sumX / count - (area.left + 100)) < 12 && Math.abs(sumY / count - (area.top + 200)) < 12, `ball at ${sumX / count},${sumY / count}`);
+    touch({ kind: 'key', action: 'down', x: 0, y: 0, key: 'c' });
+    await host.animationFrame();
+    await host.animationFrame();
+    const after = await host.flinger.capture();
+    let orange = 0;
+    let blue = 0;
+    for (let p = 0; p < W * H; p++) {
+      if (after.rgba[p * 4] === 255 && after.rgba[p * 4 + 1] === 170) orange++;
+      if (after.rgba[p * 4] === 80 && after.rgba[p * 4 + 1] === 200 && after.rgba[p * 4 + 2] === 255) blue++;
+    }
+    assert.equal(orange, 0);
+    assert.ok(blue > 0, 'the ball changed colour');
+  } finally {
+    stop.abort();
+    await app;
+    host.dispose();
+  }
+});

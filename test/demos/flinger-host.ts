@@ -4,7 +4,7 @@ import { PixelFormat } from '../../src/buffer/index.js';
 import { HeadlessDisplay, ManualVsyncSource } from '../../src/display/index.js';
 import { Flinger } from '../../src/flinger/index.js';
 import type { FlingerClient } from '../../src/flinger/index.js';
-import type { DemoHost, DemoSurface, DemoSurfaceSpec } from '../../src/demos/host.js';
+import type { DemoHost, DemoInput, DemoSurface, DemoSurfaceSpec } from '../../src/demos/host.js';
 
 export class FlingerDemoHost implements DemoHost {
   readonly vsync: ManualVsyncSource;
@@ -34,9 +34,13 @@ export class FlingerDemoHost implements DemoHost {
     producer.connect({ label: spec.name });
     const format = spec.format === 'NV12' ? PixelFormat.NV12 : PixelFormat.RGBA_8888;
     const vsync = this.vsync;
+    const inputs = this.inputListeners;
     return Promise.resolve({
       width: spec.width,
       height: spec.height,
+      onInput(listener: (event: DemoInput) => void) {
+        inputs.set(spec.name, listener);
+      },
       async render(draw) {
         const { slot, buffer, bufferAge } = await producer.dequeue({ format });
         const damage = draw({ width: buffer.width, height: buffer.height, format: spec.format, bytes: buffer.bytes(), planes: buffer.layout.planes, age: bufferAge });
@@ -46,6 +50,8 @@ export class FlingerDemoHost implements DemoHost {
     });
   }
 
+  /** The apps' input listeners by surface name: no window manager here, tests deliver input directly. */
+  readonly inputListeners = new Map<string, (event: DemoInput) => void>();
   private frameRequested: (() => void) | undefined;
   private pendingRequests = 0;
 
