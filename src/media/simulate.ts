@@ -58,8 +58,12 @@ export class SimulatedDisplay {
     this.#removed = true;
     this.unfollow();
     if (this.flinger.displays.includes(this.display)) this.flinger.removeDisplay(this.display.id);
-    this.display.dispose();
-    this.client.dispose();
+    // A composition in flight may still write into the display's framebuffer and the overlay's
+    // queue: free them once it is over.
+    void this.flinger.settled().then(() => {
+      this.display.dispose();
+      this.client.dispose();
+    });
   }
 }
 

@@ -93,8 +93,12 @@ export function hostVirtualDisplay(flinger: Flinger, spec: VirtualDisplaySpec): 
     removeDisplay = () => {
       unfollow();
       if (flinger.displays.includes(vd)) flinger.removeDisplay(vd.id);
-      vd.dispose();
-      q.consumer.disconnect();
+      // A composition in flight may still write into the framebuffer or an output buffer: free
+      // them only once it is over (unmapping under it would crash the process).
+      void flinger.settled().then(() => {
+        vd.dispose();
+        q.consumer.disconnect();
+      });
     };
   }
 

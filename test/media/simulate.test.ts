@@ -57,7 +57,8 @@ test('a simulated display mirroring the primary shows it, and itself inside itse
   await simulated.destroy();
   await rig.client.sync();
   assert.equal(rig.flinger.displays.length, displaysBefore);
-  assert.equal(rig.flinger.dump().layers.length, layersBefore);
   const cleared = await captureUntil((rgba) => !near(pixel(rgba, ...firstCopy), BOX));
   assert.ok(!near(pixel(cleared, ...firstCopy), BOX), 'the overlay is gone from the screen');
+  await rig.flinger.settled();
+  assert.equal(rig.flinger.dump().layers.length, layersBefore, 'the overlay layer is destroyed');
 });
