@@ -8,6 +8,7 @@ import type { StratumServer } from '../server/index.js';
 import type { InputEvent } from '../viewer/backend.js';
 import { FlingerViewerBackend } from '../viewer/flinger-backend.js';
 import { DisplayControl } from './display-control.js';
+import { MediaControl } from './media-control.js';
 import type { DisplayMode } from './parse.js';
 
 export interface ServerStackOptions {
@@ -17,6 +18,8 @@ export interface ServerStackOptions {
   readonly onError?: (error: unknown) => void;
   /** Disconnect reasons and server errors. */
   readonly log?: (line: string) => void;
+  /** Where recordings started from the viewer go; default the working directory. */
+  readonly recordingsDir?: string;
 }
 
 export interface ServerStack {
@@ -61,11 +64,25 @@ export function launchServer(options: ServerStackOptions): Promise<ServerStack> 
   }
   const windowManager = server.windowManager;
   const control = new DisplayControl(flinger, composer, () => backend.displaysChanged());
+  const media = new MediaControl(server.socketPath, options.recordingsDir);
   const backend: FlingerViewerBackend = new FlingerViewerBackend(flinger, {
+    kindOf: (display) => (media.isSimulated(display.id) ? 'simulated' : display.kind),
     connectExternalDisplay: (size) => control.connectExternal(size),
     disconnectDisplay: (id) => control.remove(id),
     createVirtualDisplay: (size) => control.createVirtual(size),
-    removeDisplay: (id) => control.remove(id),
+    createSimulatedDisplay: async (size) => {
+      const info = await media.createSimulated(size);
+      backend.displaysChanged();
+      return info;
+    },
+    removeDisplay: async (id) => {
+      if (media.isSimulated(id)) await media.removeSimulated(id);
+      else await control.remove(id);
+      backend.displaysChanged();
+    },
+    recordingUnavailableReason: () => media.recordingUnavailableReason(),
+    startRecording: (id) => media.startRecording(id),
+    stopRecording: () => media.stopRecording(),
     ...(windowManager ? { injectInput: (event: InputEvent) => void windowManager.injectInput(toWindowManagerInput(event)) } : {}),
   });
   return Promise.resolve({
@@ -81,6 +98,7 @@ export function launchServer(options: ServerStackOptions): Promise<ServerStack> 
     },
     async stop() {
       // Clients first (their layers leave), then the frames in flight, then the compositor.
+      await media.dispose();
       server.close();
       backend.dispose();
       await control.dispose();
