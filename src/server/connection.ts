@@ -404,7 +404,9 @@ export class ClientConnection {
     }
     this.#virtualDisplays = new ConnectionVirtualDisplays({
       create: this.ctx.compositor.createVirtualDisplay?.bind(this.ctx.compositor),
-      allocate: (spec) => allocator.allocate(this.owner, spec),
+      // Their own owner: the compositor may still be writing into them when the client goes, so
+      // they are freed with their queue after that composition, not by releaseOwner(this.owner).
+      allocate: (spec) => allocator.allocate(`${this.owner} virtual displays`, spec),
       frame: (args) => this.#event('virtualDisplayFrame', 0, args),
       removed: (display, reason) => this.#event('virtualDisplayRemoved', 0, { display, reason: reason.slice(0, 900) }),
     });
