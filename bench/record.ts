@@ -87,7 +87,7 @@ export async function run(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'stratum-bench-record-'));
   const display = new HeadlessDisplay({ width: W, height: H, refreshRate: 60 });
-  const flinger = new Flinger({ displays: [display], renderer: new Renderer({ threads: 1 }) });
+  const flinger = new Flinger({ displays: [display], renderer: new Renderer() });
   const socketPath = join(dir, 'stratum.sock');
   const server = startServer({ socketPath, flinger, log: () => {} });
   const client = await connect({ socketPath, name: 'bench-phone' });
