@@ -1,0 +1,48 @@
+// screenrecord without an encoder: --output-format frames (a header per I420 frame), with the
+// --bugreport overlay drawn into every frame.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../src/media/encoder.js';
+import { exited, spawnCli } from '../cli/support.js';
+import type { MediaRig } from './support.js';
+import { startRig } from './support.js';
+
+const WIDTH = 320;
+const HEIGHT = 240;
+
+let rig: MediaRig;
+before(async () => {
+  rig = await startRig(WIDTH, HEIGHT);
+});
+after(async () => {
+  await rig.close();
+});
+
+test('frames output: 1 s at 60 Hz is 60 headed I420 frames with the time/frame overlay', { timeout: 60_000 }, async () => {
+  const file = join(rig.dir, 'out.frames');
+  const child = spawnCli(['screenrecord', '--output-format', 'frames', '--bugreport', '--time-limit', '1', '--socket', rig.socketPath, file]);
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const { code } = await exited(child);
+  assert.equal(code, 0, stderr);
+  const bytes = readFileSync(file);
+  const frameBytes = (WIDTH * HEIGHT * 3) / 2;
+  assert.equal(bytes.length % (FRAME_HEADER_BYTES + frameBytes), 0);
+  const count = bytes.length / (FRAME_HEADER_BYTES + frameBytes);
+  assert.equal(count, 60, 'the time limit fills the timeline exactly');
+  for (let i = 0; i < count; i++) {
+    const at = i * (FRAME_HEADER_BYTES + frameBytes);
+    const header = new DataView(bytes.buffer, bytes.byteOffset + at, FRAME_HEADER_BYTES);
+    assert.deepEqual([header.getUint32(0, true), header.getUint32(4, true), header.getUint32(8, true), header.getUint32(12, true), header.getUint32(16, true)], [FRAME_MAGIC, WIDTH, HEIGHT, 1, i]);
+    assert.ok(Math.abs(header.getFloat32(20, true) - (i * 1000) / 60) < 0.01);
+    // The overlay box (luma 16) at the top left with white text (luma 235) in it.
+    const luma = bytes.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + WIDTH * HEIGHT);
+    assert.equal(luma[2 * WIDTH + 2], 16, `frame ${i}: box`);
+    assert.ok(luma.subarray(6 * WIDTH, 27 * WIDTH).some((v, j) => j % WIDTH < 200 && v === 235), `frame ${i}: text`);
+  }
+  // Frames 1 and 59 differ in the overlay text (the frame number), so the overlay is per frame.
+  const textRows = (i: number): Buffer => bytes.subarray(i * (FRAME_HEADER_BYTES + frameBytes) + FRAME_HEADER_BYTES, i * (FRAME_HEADER_BYTES + frameBytes) + FRAME_HEADER_BYTES + 30 * WIDTH);
+  assert.notDeepEqual(textRows(1), textRows(59));
+});
