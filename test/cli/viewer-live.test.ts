@@ -97,7 +97,9 @@ test('start/stop recording writes a video file', { skip: skip || requireTools('f
   await page.waitForFunction(`window.stratumViewer.recording.active === true`);
   const file: unknown = await page.evaluate('window.stratumViewer.recording.file');
   assert.ok(typeof file === 'string' && file.startsWith(dir), `recording to ${String(file)}`);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // The recorder is its own process: give it time to start and write frames before stopping it.
+  for (let i = 0; i < 300 && !(existsSync(file) && statSync(file).size > 0); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   await page.click('#record-stop');
   await page.waitForFunction(`window.stratumViewer.recording.active === false`, undefined, { timeout: 30_000 });
   assert.ok(existsSync(file) && statSync(file).size > 0, `${file} was written`);
