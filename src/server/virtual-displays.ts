@@ -19,8 +19,8 @@ import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
 /** Virtual displays one client may hold at once. */
 export const MAX_VIRTUAL_DISPLAYS_PER_CLIENT = 4;
 /** Output buffers of a client-consumed virtual display, and how many the client may hold at once. */
-const CLIENT_QUEUE_SIZE = 4;
-const CLIENT_MAX_ACQUIRED = 2;
+const CLIENT_QUEUE_SIZE = 6;
+const CLIENT_MAX_ACQUIRED = 3;
 
 export interface VirtualDisplaySpec {
   readonly name: string;

@@ -42,7 +42,7 @@ async function decodeFrames(file: string, wanted: ReadonlySet<number>): Promise<
   return found;
 }
 
-test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frames that match screencaps of the same moments', { skip, timeout: 60_000 }, async () => {
+test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frames that match screencaps of the same moments', { skip, timeout: 120_000 }, async () => {
   const file = join(rig.dir, 'three.mp4');
   const child = spawnCli(['screenrecord', '--time-limit', '3', '--socket', rig.socketPath, file]);
   let stderr = '';
@@ -87,7 +87,7 @@ test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frame
   assert.ok(compared >= 2, `only ${compared} of ${shots.length} screencapped frames were found in the video (${[...decoded.keys()].join(',')} of ${shots.map((s) => s.k).join(',')})`);
 });
 
-test('Ctrl-C mid-recording finalizes a playable file', { skip, timeout: 60_000 }, async () => {
+test('Ctrl-C mid-recording finalizes a playable file', { skip, timeout: 120_000 }, async () => {
   const file = join(rig.dir, 'interrupted.webm');
   const child = spawnCli(['screenrecord', '--size', '640x360', '--bit-rate', '4M', '--socket', rig.socketPath, file]);
   let stderr = '';
@@ -110,7 +110,7 @@ test('Ctrl-C mid-recording finalizes a playable file', { skip, timeout: 60_000 }
   assert.ok(probe.frames >= 10, `${probe.frames} frames`);
 });
 
-test('a display disconnected mid-recording ends it cleanly with a clear message', { skip, timeout: 60_000 }, async () => {
+test('a display disconnected mid-recording ends it cleanly with a clear message', { skip, timeout: 120_000 }, async () => {
   const external = new HeadlessDisplay({ kind: 'external', width: 640, height: 480, refreshRate: 60 });
   rig.flinger.addDisplay(external);
   const file = join(rig.dir, 'unplugged.mp4');
