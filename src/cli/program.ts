@@ -13,6 +13,7 @@ import { describeInjected, key, swipe, tap, text } from './input.js';
 import type { CliDisplay, ServerLink } from './server-link.js';
 import { assertServerSocket, resolveSocketPath, withServer } from './server-link.js';
 import { runStart } from './start.js';
+import { virtualDisplayCommand } from './virtual.js';
 import { screenrecordCommand, simulateCommand } from '../media/commands.js';
 import type { ScreenrecordFlags } from '../media/commands.js';
 
@@ -159,13 +160,16 @@ export function buildProgram(io: CliIo = processIo): Command {
     c.description('connect an external display (hotplug)').argument('[mode]', 'WxH@HZ (default 1920x1080@60)', parseDisplayMode).addOption(jsonOption()),
   );
   pending('disconnect', 'display hotplug over the protocol (issue 7; the viewer can already do it)', (c) => c.description('disconnect an external display').argument('<id>', 'display id', parseNonNegativeInt));
-  pending('virtual', 'virtual displays over the protocol (issue 7; the viewer can already do it)', (c) =>
-    c
-      .description('create a virtual display (or remove one with --remove)')
-      .argument('[mode]', 'WxH (default 1280x720)', parseDisplayMode)
-      .addOption(new Option('--remove <id>', 'remove this virtual display').argParser(parseNonNegativeInt))
-      .addOption(jsonOption()),
-  );
+  display
+    .command('virtual')
+    .description('create a virtual display mirroring the primary (or showing --layer-stack) until Ctrl-C')
+    .argument('[mode]', 'WxH (default 1280x720)', parseDisplayMode)
+    .addOption(new Option('--layer-stack <n>', 'show this layer stack instead of mirroring').argParser(parseNonNegativeInt))
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .action(async (mode: DisplayMode | undefined, options: { layerStack?: number; json?: boolean; socket?: string }) => {
+      await withServer(options.socket, (link) => virtualDisplayCommand(link.client, mode, options, print));
+    });
   display
     .command('simulate')
     .description('simulate a secondary display shown in a window on the primary (mirroring it: the nested images of the loop) until Ctrl-C, which removes it')

@@ -120,7 +120,6 @@ test('every CLI command against the live server', async () => {
   for (const args of [
     ['display', 'connect', '1920x1080@60'],
     ['display', 'disconnect', '2'],
-    ['display', 'virtual', '640x480'],
     ['display', 'rotate', '1', '90'],
     ['display', 'mode', '1', '360x800@90'],
   ]) {
@@ -155,6 +154,22 @@ test('stratum demo NAME runs one more demo process until Ctrl-C', async () => {
   assert.deepEqual(await exited(demo), { code: 0, signal: null });
   const after = await until(dumpJson, (d) => d.layers.filter((l) => l.name === 'animation').length === 1);
   assert.equal(after.layers.filter((l) => l.name === 'animation').length, 1, 'its layer left with it');
+});
+
+test('display virtual creates a virtual display over the protocol until Ctrl-C', async () => {
+  const child = spawnCli(['display', 'virtual', '320x240', '--json', '--socket', socketPath]);
+  try {
+    const [line] = await waitForLine(child, /\{.*\}\n/);
+    const created = JSON.parse(line) as { display: number; width: number; mirror: number };
+    assert.deepEqual([created.width, created.mirror], [320, 1]);
+    const list = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number; kind: string }[];
+    assert.deepEqual(list.find((d) => d.id === created.display)?.kind, 'virtual');
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.deepEqual(await exited(child), { code: 0, signal: null });
+  const after = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number }[];
+  assert.deepEqual(after.map((d) => d.id), [1], 'the virtual display went away with its command');
 });
 
 test('SIGINT stops everything: no socket, no lock, no demo process, no temp file', async () => {
