@@ -7,7 +7,8 @@ import type { ReceivedMessage } from '../os/socket.js';
 import { StratumError, isStratumError, statusFromNumber } from '../os/status.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { PixelFormat } from '../buffer/format.js';
-import { PROTOCOL_VERSION, decodeServerMessage, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
+import { PROTOCOL_VERSION, decodeServerMessage, displayInfoFromWire, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
+import type { DisplayInfo } from '../protocol/index.js';
 import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
 import { resolveSocketPath } from '../server/paths.js';
 import { Choreographer } from './choreographer.js';
@@ -29,17 +30,6 @@ export interface ConnectOptions {
   readonly protocolVersion?: ProtocolVersion;
 }
 
-export interface DisplayInfo {
-  readonly id: number;
-  readonly name: string;
-  readonly kind: 'internal' | 'external' | 'virtual';
-  readonly width: number;
-  readonly height: number;
-  readonly refreshRate: number;
-  readonly density: number;
-  readonly layerStack: number;
-  readonly rotation: number;
-}
 
 export interface ServerInfo {
   readonly name: string;
@@ -65,7 +55,6 @@ interface PendingCall {
 
 type EventHandler = (event: EventMessage) => void;
 
-const KIND_NAMES = ['internal', 'external', 'virtual'] as const;
 
 /** Connects and completes the handshake. Rejects VERSION_MISMATCH, or with the OS error of connect(2). */
 export async function connect(options: ConnectOptions = {}): Promise<StratumClient> {
@@ -172,12 +161,12 @@ export class StratumClient {
 
   async listDisplays(): Promise<DisplayInfo[]> {
     const reply = await this.#request('listDisplays', 0, {});
-    return reply.displays.map(displayInfo);
+    return reply.displays.map(displayInfoFromWire);
   }
 
   async getDisplayInfo(display: number): Promise<DisplayInfo> {
     const reply = await this.#request('getDisplayInfo', 0, { display });
-    return displayInfo(reply.info);
+    return displayInfoFromWire(reply.info);
   }
 
   /** Creates a layer. Buffer layers (the default kind) come with `.surface`, the producer end of their queue. */
@@ -463,9 +452,6 @@ function windowOf(message: EventMessage): number | undefined {
   return message.name === 'windowConfigured' || message.name === 'windowFocus' || message.name === 'inputEvent' ? message.args.window : undefined;
 }
 
-function displayInfo(d: ReplyArgs<'getDisplayInfo'>['info']): DisplayInfo {
-  return { ...d, kind: KIND_NAMES[d.kind] ?? 'internal' };
-}
 
 // Error replies already start with the code's name ("BAD_VALUE: ..."); keep it once.
 function stripCode(message: string, code: string): string {

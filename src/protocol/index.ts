@@ -4,3 +4,4 @@ export * from './schema.js';
 export * from './codec.js';
 export * from './version.js';
 export * from './time.js';
+export * from './display-info.js';

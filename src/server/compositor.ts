@@ -3,6 +3,7 @@
 // `flingerCompositor` (the real one) and `DirectConsumer` (acquires and releases every frame at
 // once: the consumer side for transport tests and the IPC benchmark, no composition).
 import type { Flinger } from '../flinger/flinger.js';
+import type { DisplayInfo } from '../protocol/display-info.js';
 import type { ApplyOptions, LayerHandle, LayerId, LayerSpec, TransactionData } from '../flinger/types.js';
 import { StratumError } from '../os/status.js';
 import { VsyncScheduler } from '../display/scheduler.js';
@@ -14,17 +15,8 @@ import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
 import { hostVirtualDisplay } from './virtual-displays.js';
 import type { HostedVirtualDisplay, VirtualDisplaySpec } from './virtual-displays.js';
 
-export interface CompositorDisplay {
-  readonly id: number;
-  readonly name: string;
-  readonly kind: 'internal' | 'external' | 'virtual';
-  readonly width: number;
-  readonly height: number;
-  readonly refreshRate: number;
-  readonly density: number;
-  readonly layerStack: number;
-  readonly rotation: 0 | 90 | 180 | 270;
-}
+/** What the server tells clients about a display. */
+export type CompositorDisplay = DisplayInfo;
 
 export interface CompositorClient {
   /** Creates a layer; buffer layers come with the producer face of their queue. */

@@ -11,6 +11,7 @@ import { ROOT_LAYER } from '../flinger/types.js';
 import { closeFd, createSharedMemory, mapFd, unmap } from '../os/index.js';
 import type { ReceivedMessage, SeqPacketSocket } from '../os/socket.js';
 import { Status, StratumError, isStratumError } from '../os/status.js';
+import { isEmptyRect } from '../region/rect.js';
 import {
   HELLO_TIMEOUT_MS,
   LayerFlag,
@@ -20,6 +21,7 @@ import {
   SurfaceKind,
   checkClientVersion,
   decodeRequest,
+  displayInfoToWire,
   encodeErrorReply,
   encodeEvent,
   encodeReply,
@@ -31,7 +33,7 @@ import type { BufferProducer } from '../queue/buffer-queue.js';
 import type { DequeueResult } from '../queue/types.js';
 import { NO_FENCE } from '../queue/fence.js';
 import type { Fence } from '../queue/fence.js';
-import type { Compositor, CompositorClient, CompositorDisplay } from './compositor.js';
+import type { Compositor, CompositorClient } from './compositor.js';
 import type { ServerLimits } from './limits.js';
 import type { DisplayHotplugControl } from './display-hotplug.js';
 import type { DisplayPowerMode } from '../display/display.js';
@@ -215,11 +217,11 @@ export class ClientConnection {
           return this.#async(request, 'sync', () => Promise.allSettled(earlier).then(() => ({ args: {} })));
         }
         case 'listDisplays':
-          return this.#reply('listDisplays', request, { displays: this.ctx.compositor.displays().map(wireDisplay) });
+          return this.#reply('listDisplays', request, { displays: this.ctx.compositor.displays().map(displayInfoToWire) });
         case 'getDisplayInfo': {
           const display = this.ctx.compositor.displays().find((d) => d.id === request.args.display);
           if (!display) throw new StratumError('NAME_NOT_FOUND', `display ${request.args.display} does not exist`);
-          return this.#reply('getDisplayInfo', request, { info: wireDisplay(display) });
+          return this.#reply('getDisplayInfo', request, { info: displayInfoToWire(display) });
         }
         case 'createSurface':
           return this.#reply('createSurface', request, this.#createSurface(request.args));
@@ -702,8 +704,8 @@ export class ClientConnection {
     if (change.parent !== undefined) {
       out.parent = change.parent === 0 ? ROOT_LAYER : change.parent === NO_PARENT ? null : this.#layerOf(change.parent, 'parent');
     }
-    if (change.crop) out.crop = isEmpty(change.crop) ? null : change.crop;
-    if (change.bufferCrop) out.bufferCrop = isEmpty(change.bufferCrop) ? null : change.bufferCrop;
+    if (change.crop) out.crop = isEmptyRect(change.crop) ? null : change.crop;
+    if (change.bufferCrop) out.bufferCrop = isEmptyRect(change.bufferCrop) ? null : change.bufferCrop;
     if (change.bufferTransform !== undefined) out.bufferTransform = change.bufferTransform;
     if (change.scalingMode !== undefined) out.scalingMode = change.scalingMode;
     if (change.size) out.size = change.size.width === 0 && change.size.height === 0 ? null : change.size;
@@ -854,20 +856,4 @@ function flagChanges(flags: number, mask: number): Partial<Record<'hidden' | 'op
   return out;
 }
 
-function isEmpty(r: { left: number; top: number; right: number; bottom: number }): boolean {
-  return r.right <= r.left || r.bottom <= r.top;
-}
 
-function wireDisplay(d: CompositorDisplay): ReplyArgs<'getDisplayInfo'>['info'] {
-  return {
-    id: d.id,
-    name: d.name.slice(0, 100),
-    kind: d.kind === 'internal' ? 0 : d.kind === 'external' ? 1 : 2,
-    width: d.width,
-    height: d.height,
-    refreshRate: d.refreshRate,
-    density: d.density,
-    layerStack: d.layerStack,
-    rotation: d.rotation,
-  };
-}
