@@ -50,6 +50,13 @@ export class GraphicBuffer implements BufferDescriptor {
   #mapping: ArrayBuffer | undefined;
   #mappingWritable = false;
   #onDispose: (() => void) | undefined;
+  // Work off the main thread (the renderer's threadpool) reads and writes the mapping directly, so
+  // while it is pinned, unmapping is deferred: replaced or unmapped mappings wait in #retired, and
+  // a dispose waits for the last unpin. A client dying mid-frame can then never unmap memory that
+  // a compositor thread is still touching.
+  #pins = 0;
+  #retired: ArrayBuffer[] = [];
+  #disposeRequested = false;
 
   private constructor(fd: Fd, descriptor: BufferDescriptor, layout: BufferLayout) {
     this.#fd = fd;
@@ -106,12 +113,13 @@ export class GraphicBuffer implements BufferDescriptor {
   }
 
   get fd(): Fd {
-    if (this.#fd === -1) throw new StratumError('INVALID_OPERATION', `buffer ${this.id} has been disposed`);
+    if (this.#fd === -1 || this.#disposeRequested) throw new StratumError('INVALID_OPERATION', `buffer ${this.id} has been disposed`);
     return this.#fd;
   }
 
+  /** True once dispose() was called (the memory itself may live on until the last unpin). */
   get disposed(): boolean {
-    return this.#fd === -1;
+    return this.#fd === -1 || this.#disposeRequested;
   }
 
   get formatName(): string {
@@ -125,6 +133,7 @@ export class GraphicBuffer implements BufferDescriptor {
 
   /** The buffer's memory, mapped once and reused; read-write unless asked for read-only. */
   map(access: 'read' | 'read-write' = 'read-write'): ArrayBuffer {
+    if (this.disposed) throw new StratumError('INVALID_OPERATION', `buffer ${this.id} has been disposed`);
     const wantWrite = access === 'read-write';
     if (this.#mapping && (this.#mappingWritable || !wantWrite)) return this.#mapping;
     if (this.#mapping) this.unmap();
@@ -148,12 +157,41 @@ export class GraphicBuffer implements BufferDescriptor {
 
   unmap(): void {
     if (!this.#mapping) return;
-    unmap(this.#mapping);
+    if (this.#pins > 0) this.#retired.push(this.#mapping);
+    else unmap(this.#mapping);
     this.#mapping = undefined;
   }
 
-  /** Unmaps and closes the fd. Safe to call more than once. */
+  /**
+   * Keeps the current memory mapped until the returned function is called (once; later calls do
+   * nothing): for work that touches the pixels off the main thread. Pins nest.
+   */
+  pin(): () => void {
+    if (this.disposed) throw new StratumError('INVALID_OPERATION', `buffer ${this.id} has been disposed`);
+    this.#pins += 1;
+    let pinned = true;
+    return () => {
+      if (!pinned) return;
+      pinned = false;
+      this.#pins -= 1;
+      if (this.#pins > 0) return;
+      for (const mapping of this.#retired.splice(0)) unmap(mapping);
+      if (this.#disposeRequested) this.#release();
+    };
+  }
+
+  get pinned(): boolean {
+    return this.#pins > 0;
+  }
+
+  /** Unmaps and closes the fd, at once or when the last pin goes. Safe to call more than once. */
   dispose(): void {
+    if (this.disposed) return;
+    this.#disposeRequested = true;
+    if (this.#pins === 0) this.#release();
+  }
+
+  #release(): void {
     if (this.#fd === -1) return;
     this.unmap();
     closeFd(this.#fd);

@@ -1,6 +1,7 @@
 // Renderer: composes layers into a target with the native kernels, off the main thread.
 import { availableParallelism } from 'node:os';
 
+import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import { StratumError } from '../os/status.js';
 import type { Rect } from '../region/rect.js';
 import type { KernelVariant } from './native.js';
@@ -37,12 +38,23 @@ export class Renderer {
   compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats> {
     const started = performance.now();
     // Not async: a bad plan throws here, at the caller, before anything is queued.
-    const plan = buildPlan(target, layers, clip);
+    const unpin = pinBuffers(target, layers);
+    let plan: Plan;
+    try {
+      plan = buildPlan(target, layers, clip);
+    } catch (error) {
+      unpin();
+      throw error;
+    }
     const bands = this.bandsFor(plan);
-    if (plan.opCount === 0) return Promise.resolve(stats(plan, bands, started));
+    if (plan.opCount === 0) {
+      unpin();
+      return Promise.resolve(stats(plan, bands, started));
+    }
     const t = plan.target;
     return renderNative()
       .renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands)
+      .finally(unpin)
       .then(() => stats(plan, bands, started));
   }
 
@@ -52,12 +64,17 @@ export class Renderer {
    */
   composeSync(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[], variant?: KernelVariant): RenderStats {
     const started = performance.now();
-    const plan = buildPlan(target, layers, clip);
-    if (plan.opCount > 0) {
-      const t = plan.target;
-      renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, variant);
+    const unpin = pinBuffers(target, layers);
+    try {
+      const plan = buildPlan(target, layers, clip);
+      if (plan.opCount > 0) {
+        const t = plan.target;
+        renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, variant);
+      }
+      return stats(plan, 1, started);
+    } finally {
+      unpin();
     }
-    return stats(plan, 1, started);
   }
 
   /** Replaces the pixels inside `clip` with `color` (default transparent black). */
@@ -73,4 +90,20 @@ export class Renderer {
 
 function stats(plan: Plan, bands: number, started: number): RenderStats {
   return { layersDrawn: plan.opCount, pixelsTouched: plan.pixels, bands, elapsedMs: performance.now() - started };
+}
+
+/**
+ * Pins every GraphicBuffer a compose touches, so a dispose or unmap during the work (a client dying
+ * mid-frame) waits until the threadpool is done with the memory. Returns the one unpin for all.
+ */
+function pinBuffers(target: RenderTarget, layers: readonly RenderLayer[]): () => void {
+  const unpins: (() => void)[] = [];
+  const pin = (source: unknown): void => {
+    if (source instanceof GraphicBuffer && !source.disposed) unpins.push(source.pin());
+  };
+  pin(target);
+  for (const layer of layers) if (layer.kind === 'buffer') pin(layer.source);
+  return () => {
+    for (const unpin of unpins.splice(0)) unpin();
+  };
 }
