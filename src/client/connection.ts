@@ -9,6 +9,7 @@ import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { PixelFormat } from '../buffer/format.js';
 import { PROTOCOL_VERSION, decodeServerMessage, displayInfoFromWire, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
 import type { DisplayInfo } from '../protocol/index.js';
+import type { DisplayRotation } from '../protocol/display-info.js';
 import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
 import { resolveSocketPath } from '../server/paths.js';
 import { Choreographer } from './choreographer.js';
@@ -20,6 +21,19 @@ import { Window, injectArgs, windowConfig, windowTypeCode } from './window.js';
 import { RemoteVirtualDisplay, createVirtualDisplayArgs } from './virtual-display.js';
 import type { CreateVirtualDisplayOptions } from './virtual-display.js';
 import type { AddWindowOptions, InjectInputEvent, InjectInputResult } from './window.js';
+
+/** A resolution and refresh rate a display supports (getDisplayModes). */
+export interface DisplayModeInfo {
+  readonly id: number;
+  readonly width: number;
+  readonly height: number;
+  /** Nominal Hz. */
+  readonly refreshRate: number;
+  /** Present when the rate wanders between min and max Hz from one VSync to the next. */
+  readonly varying?: { readonly min: number; readonly max: number };
+  /** The display's current mode. */
+  readonly active: boolean;
+}
 
 export interface ConnectOptions {
   /** Default: $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0, else /tmp/stratum-$uid/stratum-0. */
@@ -128,6 +142,32 @@ export class StratumClient {
     const code = ({ off: 0, doze: 1, on: 2 } as const)[mode];
     if (code === undefined) throw new StratumError('BAD_VALUE', `power mode must be off, doze or on, got ${String(mode)}`);
     await this.#request('setDisplayPowerMode', 0, { display, mode: code });
+  }
+
+  /**
+   * Turns a display to 0, 90, 180 or 270 degrees (its layer stack fills it); a server with a window
+   * manager lays the windows out again. Resolves once the display has turned.
+   */
+  async setDisplayRotation(display: number, rotation: DisplayRotation): Promise<void> {
+    await this.#request('setDisplayRotation', 0, { display, rotation });
+  }
+
+  /** The modes a display supports; the active one has `active: true`. */
+  async getDisplayModes(display: number): Promise<DisplayModeInfo[]> {
+    const reply = await this.#request('getDisplayModes', 0, { display });
+    return reply.modes.map((m) => ({
+      id: m.id,
+      width: m.width,
+      height: m.height,
+      refreshRate: m.refreshRate,
+      ...(m.varying ? { varying: { min: m.varying.min, max: m.varying.max } } : {}),
+      active: m.id === reply.activeMode,
+    }));
+  }
+
+  /** Switches a display to one of its modes (an id from getDisplayModes). */
+  async setDisplayMode(display: number, mode: number): Promise<void> {
+    await this.#request('setDisplayMode', 0, { display, mode });
   }
 
   /** Calls `listener` when any display is connected or disconnected. Returns a remover. */

@@ -1,6 +1,6 @@
 // The Stratum SDK: connect to the server, create surfaces, produce buffers, describe layers.
 export { StratumClient, connect } from './connection.js';
-export type { ConnectOptions, Screenshot, ServerInfo } from './connection.js';
+export type { ConnectOptions, DisplayModeInfo, Screenshot, ServerInfo } from './connection.js';
 export type { DisplayInfo, DisplayKindName, DisplayRotation } from '../protocol/display-info.js';
 export { Surface, SurfaceControl } from './surface.js';
 export type {

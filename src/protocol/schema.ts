@@ -48,6 +48,20 @@ export const displayInfoField = struct('DisplayInfo', {
   rotation: u16,
 });
 
+/** Modes listed for one display (getDisplayModes). */
+export const MAX_DISPLAY_MODES = 32;
+
+/** A resolution and refresh rate a display supports. */
+export const displayModeField = struct('DisplayMode', {
+  id: u32,
+  width: u32,
+  height: u32,
+  /** Nominal Hz. */
+  refreshRate: f32,
+  /** Present when the rate wanders between min and max Hz from one VSync to the next. */
+  varying: optional(struct('RefreshRange', { min: f32, max: f32 })),
+});
+
 /**
  * One layer's changes inside a transaction: `surface` names the layer (a surface id of this client),
  * every other field is optional and present only when it changes.
@@ -414,6 +428,27 @@ export const requests = {
     doc: 'Powers a display: mode 0 off (nothing composed), 1 doze, 2 on.',
     target: 'connection',
     fields: { display: u32, mode: u8 },
+    reply: {},
+  },
+  setDisplayRotation: {
+    type: 0x0213,
+    doc: 'Turns a display to rotation 0, 90, 180 or 270 with its layer stack filling it; where the server has a window manager, windows are laid out again for the new orientation (and the turn animated). BAD_VALUE for another angle, NAME_NOT_FOUND for an unknown display.',
+    target: 'connection',
+    fields: { display: u32, rotation: u16 },
+    reply: {},
+  },
+  getDisplayModes: {
+    type: 0x0214,
+    doc: 'The modes (resolution and refresh rate) a display supports, and the id of the active one.',
+    target: 'connection',
+    fields: { display: u32 },
+    reply: { modes: array(displayModeField, MAX_DISPLAY_MODES), activeMode: u32 },
+  },
+  setDisplayMode: {
+    type: 0x0215,
+    doc: 'Switches a display to one of its modes (an id from getDisplayModes): the refresh rate changes from the next VSync. BAD_VALUE for a mode the display does not have.',
+    target: 'connection',
+    fields: { display: u32, mode: u32 },
     reply: {},
   },
   requestNextVsync: {

@@ -7,6 +7,7 @@ import type { DisplayInfo } from '../protocol/display-info.js';
 import type { ApplyOptions, LayerHandle, LayerId, LayerSpec, TransactionData } from '../flinger/types.js';
 import { StratumError } from '../os/status.js';
 import { VsyncScheduler } from '../display/scheduler.js';
+import type { DisplayMode, Orientation } from '../display/display.js';
 import { flingerHotplug } from './display-hotplug.js';
 import type { DisplayHotplugControl } from './display-hotplug.js';
 import type { AppVsyncEvent } from '../display/scheduler.js';
@@ -47,7 +48,14 @@ export interface Compositor {
   requestNextVsync(receiver: object, callback: (event: AppVsyncEvent) => void): () => void;
   /** Simulated external displays (issue 7); absent where no displays are driven. */
   readonly hotplug?: DisplayHotplugControl;
+  /** A display's modes and the active one; absent where no displays are driven. */
+  displayModes?(displayId: number): { readonly modes: readonly DisplayMode[]; readonly activeMode: number };
+  /** Switches a display's mode (BAD_VALUE for a mode it does not have). */
+  setDisplayMode?(displayId: number, modeId: number): void;
+  /** Turns a display with its layer stack filling it (without window re-layout: the server goes through its window manager when it has one). */
+  setDisplayRotation?(displayId: number, rotation: Orientation): void;
 }
+
 
 /** The real compositor: every request lands on the flinger's client API. */
 export function flingerCompositor(flinger: Flinger): Compositor {
@@ -89,6 +97,17 @@ export function flingerCompositor(flinger: Flinger): Compositor {
       return scheduler.requestNextVsync(receiver, callback);
     },
     hotplug: flingerHotplug(flinger),
+    displayModes(displayId) {
+      const display = flinger.display(displayId);
+      return { modes: display.modes, activeMode: display.activeMode.id };
+    },
+    setDisplayMode(displayId, modeId) {
+      flinger.display(displayId).setActiveMode(modeId);
+    },
+    setDisplayRotation(displayId, rotation) {
+      flinger.display(displayId).setOrientation(rotation);
+      flinger.invalidateDisplay(displayId);
+    },
     createVirtualDisplay(spec) {
       return hostVirtualDisplay(flinger, spec);
     },

@@ -36,7 +36,7 @@ import type { Fence } from '../queue/fence.js';
 import type { Compositor, CompositorClient } from './compositor.js';
 import type { ServerLimits } from './limits.js';
 import type { DisplayHotplugControl } from './display-hotplug.js';
-import type { DisplayPowerMode } from '../display/display.js';
+import type { DisplayPowerMode, Orientation } from '../display/display.js';
 
 /** setDisplayPowerMode.mode on the wire. */
 function powerModeOf(mode: number): DisplayPowerMode {
@@ -44,6 +44,12 @@ function powerModeOf(mode: number): DisplayPowerMode {
   const found = modes[mode];
   if (found === undefined) throw new StratumError('BAD_VALUE', `power mode must be 0 off, 1 doze or 2 on, got ${mode}`);
   return found;
+}
+
+/** setDisplayRotation.rotation on the wire. */
+function rotationOf(rotation: number): Orientation {
+  if (rotation === 0 || rotation === 90 || rotation === 180 || rotation === 270) return rotation;
+  throw new StratumError('BAD_VALUE', `rotation must be 0, 90, 180 or 270, got ${rotation}`);
 }
 import { ConnectionWindows } from './windows.js';
 import { ConnectionVirtualDisplays } from './virtual-displays.js';
@@ -267,6 +273,24 @@ export class ClientConnection {
         case 'setDisplayPowerMode':
           this.#hotplug().setPowerMode(request.args.display, powerModeOf(request.args.mode));
           return this.#reply('setDisplayPowerMode', request, {});
+        case 'setDisplayRotation': {
+          const { display, rotation } = request.args;
+          return this.#async(request, 'setDisplayRotation', () => this.#setDisplayRotation(display, rotation).then(() => ({ args: {} })));
+        }
+        case 'getDisplayModes': {
+          const { modes, activeMode } = this.#displayModesOf(request.args.display);
+          return this.#reply('getDisplayModes', request, {
+            modes: modes.map((m) => ({ id: m.id, width: m.width, height: m.height, refreshRate: m.refreshRate, ...(m.varying ? { varying: { min: m.varying.min, max: m.varying.max } } : {}) })),
+            activeMode,
+          });
+        }
+        case 'setDisplayMode': {
+          const compositor = this.ctx.compositor;
+          if (!compositor.setDisplayMode) throw new StratumError('UNSUPPORTED', 'this server drives no displays: no modes to set');
+          this.#knownDisplay(request.args.display);
+          compositor.setDisplayMode(request.args.display, request.args.mode);
+          return this.#reply('setDisplayMode', request, {});
+        }
         case 'addWindow':
           return this.#reply('addWindow', request, this.#windowsOf().addWindow(request.args));
         case 'relayoutWindow':
@@ -358,6 +382,29 @@ export class ClientConnection {
   }
 
   /** Simulated external displays (issue 7). */
+  /** NAME_NOT_FOUND unless the server drives `display`. */
+  #knownDisplay(display: number): void {
+    if (!this.ctx.compositor.displays().some((d) => d.id === display)) throw new StratumError('NAME_NOT_FOUND', `display ${display} does not exist`);
+  }
+
+  #displayModesOf(display: number): ReturnType<NonNullable<Compositor['displayModes']>> {
+    const compositor = this.ctx.compositor;
+    if (!compositor.displayModes) throw new StratumError('UNSUPPORTED', 'this server drives no displays: no modes');
+    this.#knownDisplay(display);
+    return compositor.displayModes(display);
+  }
+
+  /** Through the window manager when there is one, so windows are laid out for the new orientation. */
+  async #setDisplayRotation(display: number, rotation: number): Promise<void> {
+    this.#knownDisplay(display);
+    const orientation = rotationOf(rotation);
+    const wm = this.ctx.windowManager;
+    if (wm) return wm.rotateDisplay(display, orientation);
+    const compositor = this.ctx.compositor;
+    if (!compositor.setDisplayRotation) throw new StratumError('UNSUPPORTED', 'this server drives no displays: nothing to rotate');
+    compositor.setDisplayRotation(display, orientation);
+  }
+
   #hotplug(): DisplayHotplugControl {
     const hotplug = this.ctx.compositor.hotplug;
     if (!hotplug) throw new StratumError('UNSUPPORTED', 'this server drives no displays: nothing to plug in');
