@@ -11,11 +11,5 @@ export class CliError extends Error {
   }
 }
 
-/** Exit code of commands whose backend is not built yet (distinct from runtime failures). */
-export const EXIT_NOT_AVAILABLE = 3;
 /** Exit code when no server answers on the socket. */
 export const EXIT_NO_SERVER = 2;
-
-export function notAvailable(feature: string): CliError {
-  return new CliError(`not available yet: needs ${feature}`, EXIT_NOT_AVAILABLE);
-}

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isStratumError } from '../os/status.js';
 import { DEMOS, findDemo } from '../demos/catalog.js';
 import { spawnDemo } from '../demos/launcher.js';
-import { CliError, notAvailable } from './errors.js';
+import { CliError } from './errors.js';
 import type { DisplayMode } from './parse.js';
 import { collectDisplayModes, parseCoordinate, parseDisplayMode, parseNonNegativeInt, parsePort, parseRotation } from './parse.js';
 import type { InjectedEvent } from './input.js';
@@ -13,6 +13,9 @@ import { describeInjected, key, swipe, tap, text } from './input.js';
 import type { CliDisplay, ServerLink } from './server-link.js';
 import { assertServerSocket, resolveSocketPath, withServer } from './server-link.js';
 import { runStart } from './start.js';
+import type { ModeChoice } from './display-config.js';
+import { DEFAULT_EXTERNAL_MODE, connectExternalDisplay, formatMode, formatModes, parseModeChoice, rotateDisplay, setDisplayMode } from './display-config.js';
+import type { DisplayRotation } from '../client/index.js';
 import { virtualDisplayCommand } from './virtual.js';
 import { screenrecordCommand, simulateCommand } from '../media/commands.js';
 import type { ScreenrecordFlags } from '../media/commands.js';
@@ -30,6 +33,10 @@ const processIo: CliIo = {
 const socketOption = (): Option => new Option('--socket <path>', 'server socket (default: $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0)');
 const jsonOption = (): Option => new Option('--json', 'print machine-readable JSON');
 const displayOption = (): Option => new Option('-d, --display <id>', 'display id (default: the primary display)').argParser(parseNonNegativeInt);
+
+function describeDisplay(d: CliDisplay): string {
+  return `${d.kind} ${d.width}x${d.height}@${d.refreshHz} rotation ${d.rotation} "${d.name}"`;
+}
 
 function formatDisplays(displays: readonly CliDisplay[]): string {
   const rows = displays.map((d) => `${String(d.id).padEnd(4)}${d.kind.padEnd(10)}${`${d.width}x${d.height}@${d.refreshHz}`.padEnd(18)}${String(d.rotation).padEnd(6)}${d.name}`);
@@ -147,19 +154,31 @@ export function buildProgram(io: CliIo = processIo): Command {
         else print(formatDisplays(displays));
       });
     });
-  const pending = (name: string, feature: string, configure: (c: Command) => Command): void => {
-    configure(display.command(name))
-      .addOption(socketOption())
-      .action((...args: unknown[]) => {
-        const options = args[args.length - 2] as { socket?: string };
-        assertServerSocket(resolveSocketPath(options.socket));
-        throw notAvailable(feature);
+  display
+    .command('connect')
+    .description('connect an external display (hotplug, powered on); it stays until `stratum display disconnect ID`')
+    .argument('[mode]', `WxH[@HZ] (default ${DEFAULT_EXTERNAL_MODE.width}x${DEFAULT_EXTERNAL_MODE.height}@${DEFAULT_EXTERNAL_MODE.refreshHz})`, parseDisplayMode)
+    .option('--name <name>', 'display name (default: the server\'s)')
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .action(async (mode: DisplayMode | undefined, options: { name?: string; json?: boolean; socket?: string }) => {
+      await withServer(options.socket, async (link) => {
+        const connected = await connectExternalDisplay(link, mode, options.name);
+        if (options.json) printJson(connected);
+        else print(`connected display ${connected.id}: ${describeDisplay(connected)}`);
       });
-  };
-  pending('connect', 'display hotplug over the protocol (issue 7; the viewer can already do it)', (c) =>
-    c.description('connect an external display (hotplug)').argument('[mode]', 'WxH@HZ (default 1920x1080@60)', parseDisplayMode).addOption(jsonOption()),
-  );
-  pending('disconnect', 'display hotplug over the protocol (issue 7; the viewer can already do it)', (c) => c.description('disconnect an external display').argument('<id>', 'display id', parseNonNegativeInt));
+    });
+  display
+    .command('disconnect')
+    .description('disconnect an external display connected with `stratum display connect`')
+    .argument('<id>', 'display id', parseNonNegativeInt)
+    .addOption(socketOption())
+    .action(async (id: number, options: { socket?: string }) => {
+      await withServer(options.socket, async (link) => {
+        await link.client.disconnectDisplay(id);
+        print(`disconnected display ${id}`);
+      });
+    });
   display
     .command('virtual')
     .description('create a virtual display mirroring the primary (or showing --layer-stack) until Ctrl-C')
@@ -180,12 +199,38 @@ export function buildProgram(io: CliIo = processIo): Command {
     .action(async (mode: string | undefined, options: { layerStack?: number; json?: boolean; socket?: string }) => {
       await withServer(options.socket, (link) => simulateCommand(link.client, mode, options, { stdout: print, stderr: io.stderr }));
     });
-  pending('rotate', 'display rotation over the protocol (issue 7)', (c) =>
-    c.description('rotate a display').argument('<id>', 'display id', parseNonNegativeInt).argument('<degrees>', '0, 90, 180 or 270', parseRotation),
-  );
-  pending('mode', 'display modes over the protocol (issue 7)', (c) =>
-    c.description('set a display mode').argument('<id>', 'display id', parseNonNegativeInt).argument('<mode>', 'WxH@HZ', parseDisplayMode),
-  );
+  display
+    .command('rotate')
+    .description('rotate a display (windows are laid out again for the new orientation)')
+    .argument('<id>', 'display id', parseNonNegativeInt)
+    .argument('<degrees>', '0, 90, 180 or 270', parseRotation)
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .action(async (id: number, degrees: DisplayRotation, options: { json?: boolean; socket?: string }) => {
+      await withServer(options.socket, async (link) => {
+        const rotated = await rotateDisplay(link, id, degrees);
+        if (options.json) printJson(rotated);
+        else print(`display ${id} rotated to ${rotated.rotation}: ${describeDisplay(rotated)}`);
+      });
+    });
+  display
+    .command('mode')
+    .description('list the modes of a display (without MODE), or switch to MODE')
+    .argument('<id>', 'display id', parseNonNegativeInt)
+    .argument('[mode]', 'a mode id from the list, or WxH[@HZ]', parseModeChoice)
+    .addOption(jsonOption())
+    .addOption(socketOption())
+    .action(async (id: number, choice: ModeChoice | undefined, options: { json?: boolean; socket?: string }) => {
+      await withServer(options.socket, async (link) => {
+        const modes = choice === undefined ? await link.client.getDisplayModes(id) : await setDisplayMode(link, id, choice);
+        if (options.json) printJson(modes);
+        else if (choice === undefined) print(formatModes(modes));
+        else {
+          const active = modes.find((m) => m.active);
+          print(`display ${id} mode ${active ? `${active.id}: ${formatMode(active)}` : 'switched'}`);
+        }
+      });
+    });
 
   const input = program.command('input').description('inject input through the window manager (display pixels)');
   const inputCommand = (

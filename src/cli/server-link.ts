@@ -3,7 +3,7 @@
 // connects with the public SDK.
 import { statSync } from 'node:fs';
 import { encode } from 'fast-png';
-import type { InjectInputEvent, InjectInputResult, StratumClient } from '../client/index.js';
+import type { DisplayInfo, InjectInputEvent, InjectInputResult, StratumClient } from '../client/index.js';
 import { connect, isStratumError } from '../client/index.js';
 import { resolveSocketPath as defaultSocketPath } from '../server/paths.js';
 import { CliError, EXIT_NO_SERVER } from './errors.js';
@@ -21,6 +21,8 @@ export interface CliDisplay {
 /** What the CLI needs from a connected server; one implementation over the SDK. */
 export interface ServerLink {
   listDisplays(): Promise<readonly CliDisplay[]>;
+  /** One display (NAME_NOT_FOUND for an unknown id). */
+  getDisplay(id: number): Promise<CliDisplay>;
   dumpText(): Promise<string>;
   dumpJson(): Promise<unknown>;
   screencapPng(displayId: number | undefined): Promise<Uint8Array>;
@@ -69,19 +71,27 @@ export async function openServerLink(socketOption: string | undefined): Promise<
 
 const KIND_NAMES: Readonly<Record<string, string>> = { internal: 'internal', external: 'external', virtual: 'virtual' };
 
+function cliDisplay(d: DisplayInfo): CliDisplay {
+  return {
+    id: d.id,
+    name: d.name,
+    kind: KIND_NAMES[d.kind] ?? d.kind,
+    width: d.width,
+    height: d.height,
+    refreshHz: Math.round(d.refreshRate * 100) / 100,
+    rotation: d.rotation,
+  };
+}
+
 class SdkServerLink implements ServerLink {
   constructor(readonly client: StratumClient) {}
 
   async listDisplays(): Promise<readonly CliDisplay[]> {
-    return (await this.client.listDisplays()).map((d) => ({
-      id: d.id,
-      name: d.name,
-      kind: KIND_NAMES[d.kind] ?? d.kind,
-      width: d.width,
-      height: d.height,
-      refreshHz: Math.round(d.refreshRate * 100) / 100,
-      rotation: d.rotation,
-    }));
+    return (await this.client.listDisplays()).map(cliDisplay);
+  }
+
+  async getDisplay(id: number): Promise<CliDisplay> {
+    return cliDisplay(await this.client.getDisplayInfo(id));
   }
 
   dumpText(): Promise<string> {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decode } from 'fast-png';
-import { EXIT_NOT_AVAILABLE } from '../../src/cli/errors.js';
 import { cli, exited, spawnCli, waitForLine } from './support.js';
 
 const DEMO_NAMES = ['wallpaper', 'status-bar', 'navigation-bar', 'animation', 'video'];
@@ -117,17 +116,6 @@ test('every CLI command against the live server', async () => {
 
   assert.equal((await cli('demo', '--socket', socketPath)).code, 0);
 
-  for (const args of [
-    ['display', 'connect', '1920x1080@60'],
-    ['display', 'disconnect', '2'],
-    ['display', 'rotate', '1', '90'],
-    ['display', 'mode', '1', '360x800@90'],
-  ]) {
-    const result = await cli(...args, '--socket', socketPath);
-    assert.equal(result.code, EXIT_NOT_AVAILABLE, args.join(' '));
-    assert.match(result.stderr, /^stratum: not available yet: needs .+ \(issue \d.*\)\n$/, args.join(' '));
-  }
-
   // Input goes through the window manager to the window under the point: the animation app.
   const tapped = await cli('input', 'tap', '180', '300', '--socket', socketPath);
   assert.equal(tapped.code, 0, tapped.stderr);
@@ -170,6 +158,98 @@ test('display virtual creates a virtual display over the protocol until Ctrl-C',
   assert.deepEqual(await exited(child), { code: 0, signal: null });
   const after = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number }[];
   assert.deepEqual(after.map((d) => d.id), [1], 'the virtual display went away with its command');
+});
+
+interface ListedDisplay {
+  id: number;
+  kind: string;
+  name: string;
+  width: number;
+  height: number;
+  refreshHz: number;
+  rotation: number;
+}
+
+async function listDisplays(): Promise<ListedDisplay[]> {
+  const result = await cli('display', 'list', '--json', '--socket', socketPath);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as ListedDisplay[];
+}
+
+test('display connect plugs in an external display that stays after the command until display disconnect', async () => {
+  const connected = await cli('display', 'connect', '640x480@60', '--name', 'hdmi', '--json', '--socket', socketPath);
+  assert.equal(connected.code, 0, connected.stderr);
+  const plugged = JSON.parse(connected.stdout) as ListedDisplay;
+  assert.deepEqual([plugged.kind, plugged.name, plugged.width, plugged.height, plugged.refreshHz], ['external', 'hdmi', 640, 480, 60]);
+  // The command has exited: the display is the server's now.
+  assert.deepEqual((await listDisplays()).find((d) => d.id === plugged.id), plugged);
+  const dump = await until(dumpJson, (d) => d.displays.some((x) => x.id === plugged.id));
+  assert.ok(dump.displays.some((d) => d.id === plugged.id && d.width === 640), 'dump shows it');
+
+  const text = await cli('display', 'connect', '--socket', socketPath);
+  assert.equal(text.code, 0, text.stderr);
+  const [, second] = /^connected display (\d+): external 1920x1080@60 rotation 0 ".*"\n$/.exec(text.stdout) ?? [];
+  assert.ok(second, text.stdout);
+
+  for (const id of [plugged.id, Number(second)]) {
+    const gone = await cli('display', 'disconnect', String(id), '--socket', socketPath);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(gone.stdout, `disconnected display ${id}\n`);
+  }
+  assert.deepEqual((await listDisplays()).map((d) => d.id), [1]);
+
+  const again = await cli('display', 'disconnect', String(plugged.id), '--socket', socketPath);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, new RegExp(`^stratum: .*display ${plugged.id}`));
+  const primary = await cli('display', 'disconnect', '1', '--socket', socketPath);
+  assert.equal(primary.code, 1);
+  assert.match(primary.stderr, /^stratum: INVALID_OPERATION: display 1 was not connected through connectDisplay: it cannot be unplugged\n$/);
+});
+
+test('display rotate turns a display through the window manager: display list and dump show it', async () => {
+  const rotated = await cli('display', 'rotate', '1', '90', '--socket', socketPath);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  assert.equal(rotated.stdout, 'display 1 rotated to 90: internal 360x800@60 rotation 90 "primary"\n');
+  assert.equal((await listDisplays()).find((d) => d.id === 1)?.rotation, 90);
+  const dump = await cli('dump', '--socket', socketPath);
+  assert.match(dump.stdout, /^display 1: 800x360 rotation 90 /m, 'the window manager lays out for 800x360');
+
+  const back = JSON.parse((await cli('display', 'rotate', '1', '0', '--json', '--socket', socketPath)).stdout) as ListedDisplay;
+  assert.equal(back.rotation, 0);
+  assert.match((await cli('dump', '--socket', socketPath)).stdout, /^display 1: 360x800 rotation 0 /m);
+
+  const unknown = await cli('display', 'rotate', '9', '90', '--socket', socketPath);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stderr, 'stratum: NAME_NOT_FOUND: display 9 does not exist\n');
+  assert.equal(unknown.stdout, '');
+});
+
+test('display mode lists the modes and switches the refresh rate', async () => {
+  const listed = await cli('display', 'mode', '1', '--socket', socketPath);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /^ID {2}MODE {32}ACTIVE\n1 {3}360x800@60 {26}\*\n2 {3}360x800@90 +\n3 {3}360x800@120 +\n4 {3}360x800@60 \(varying 58-62 Hz\)\s*\n$/);
+  const modes = JSON.parse((await cli('display', 'mode', '1', '--json', '--socket', socketPath)).stdout) as { id: number; refreshRate: number; active: boolean }[];
+  assert.deepEqual(modes.filter((m) => m.active).map((m) => m.refreshRate), [60]);
+
+  const switched = await cli('display', 'mode', '1', '360x800@90', '--socket', socketPath);
+  assert.equal(switched.code, 0, switched.stderr);
+  assert.equal(switched.stdout, 'display 1 mode 2: 360x800@90\n');
+  assert.equal((await listDisplays()).find((d) => d.id === 1)?.refreshHz, 90);
+  assert.match((await cli('dump', '--socket', socketPath)).stdout, /Display 1 "primary".* 360x800 @ 90 Hz/);
+
+  const byId = await cli('display', 'mode', '1', '1', '--socket', socketPath);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.equal((await listDisplays()).find((d) => d.id === 1)?.refreshHz, 60);
+
+  const unknownId = await cli('display', 'mode', '1', '77', '--socket', socketPath);
+  assert.equal(unknownId.code, 1);
+  assert.match(unknownId.stderr, /^stratum: BAD_VALUE: display 1 has no mode 77 \(modes 1, 2, 3, 4\)\n$/);
+  const unknownMode = await cli('display', 'mode', '1', '1024x768@75', '--socket', socketPath);
+  assert.equal(unknownMode.code, 1);
+  assert.match(unknownMode.stderr, /^stratum: display 1 has no mode 1024x768@75; its modes: 1 = 360x800@60, 2 = 360x800@90/);
+  const unknownDisplay = await cli('display', 'mode', '9', '--socket', socketPath);
+  assert.equal(unknownDisplay.code, 1);
+  assert.equal(unknownDisplay.stderr, 'stratum: NAME_NOT_FOUND: display 9 does not exist\n');
 });
 
 test('SIGINT stops everything: no socket, no lock, no demo process, no temp file', async () => {
