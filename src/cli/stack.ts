@@ -103,6 +103,8 @@ export function launchServer(options: ServerStackOptions): Promise<ServerStack> 
       backend.dispose();
       await control.dispose();
       await flinger.settled();
+      // External displays plugged in over the protocol (`stratum display connect`) are the server's.
+      server.compositor.hotplug?.dispose();
       disposeCompositor();
     },
   });

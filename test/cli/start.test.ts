@@ -256,6 +256,8 @@ test('SIGINT stops everything: no socket, no lock, no demo process, no temp file
   const dump = await dumpJson();
   const pids = [...new Set(dump.layers.filter((l) => DEMO_NAMES.includes(l.name)).map((l) => Number(/pid (\d+)/.exec(l.client)?.[1])))];
   assert.equal(pids.length, DEMO_NAMES.length);
+  // Stopping with a display still connected from the CLI is just as clean.
+  assert.equal((await cli('display', 'connect', '320x240', '--socket', socketPath)).code, 0);
   server.kill('SIGINT');
   assert.deepEqual(await exited(server), { code: 0, signal: null });
   await assert.rejects(fetch(viewerUrl), 'the viewer is gone');
