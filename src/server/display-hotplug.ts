@@ -58,7 +58,8 @@ export function flingerHotplug(flinger: Flinger): DisplayHotplugControl {
       }
       flinger.removeDisplay(id);
       plugged.delete(id);
-      display.dispose();
+      // A frame in flight may still be composing into its framebuffer.
+      void flinger.settled().then(() => display.dispose());
       notify(id, false);
     },
     setPowerMode(id, mode) {
