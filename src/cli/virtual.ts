@@ -3,6 +3,7 @@
 // a layer stack, until Ctrl-C removes it. The display belongs to this command's connection.
 import type { StratumClient } from '../client/index.js';
 import { StratumError } from '../os/status.js';
+import { untilStoppedOrEnded } from '../media/commands.js';
 import type { DisplayMode } from './parse.js';
 
 export interface VirtualFlags {
@@ -30,16 +31,7 @@ export async function virtualDisplayCommand(client: StratumClient, mode: Display
   const shows = flags.layerStack !== undefined ? `layer stack ${display.layerStack}` : `display ${primary.id}`;
   if (flags.json) print(JSON.stringify({ display: display.id, width, height, layerStack: display.layerStack, mirror: flags.layerStack === undefined ? primary.id : null }));
   else print(`virtual display ${display.id}: ${width}x${height} showing ${shows}; Ctrl-C removes it`);
-  const ended = await new Promise<string | undefined>((resolve) => {
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const finish = (reason: string | undefined): void => {
-      for (const s of signals) process.off(s, onSignal);
-      resolve(reason);
-    };
-    const onSignal = (): void => finish(undefined);
-    for (const s of signals) process.on(s, onSignal);
-    display.onEnded((reason) => finish(reason));
-  });
+  const ended = await untilStoppedOrEnded(display);
   if (ended !== undefined) throw new StratumError('DISCONNECTED', `virtual display ${display.id} ended: ${ended}`);
   await display.destroy();
   if (!flags.json) print(`virtual display ${display.id} removed after ${frames} frames`);

@@ -64,12 +64,31 @@ export function formatProgress(p: RecordProgress): string {
   return `time ${p.seconds.toFixed(1)} s  frames ${p.frames}  fps ${p.fps.toFixed(1)}  dropped ${p.dropped}`;
 }
 
+/** The signals that end a long-running command the way Ctrl-C does. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Waits for Ctrl-C (or SIGTERM/SIGHUP), resolving undefined, or for the virtual display to end
+ * first, resolving its reason. The signal handlers are removed either way.
+ */
+export function untilStoppedOrEnded(display: { onEnded(listener: (reason: string) => void): () => void }): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const finish = (reason: string | undefined): void => {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      stopListening();
+      resolve(reason);
+    };
+    const onSignal = (): void => finish(undefined);
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    const stopListening = display.onEnded((reason) => finish(reason));
+  });
+}
+
 /** Runs one recording until the time limit, Ctrl-C (SIGINT/SIGTERM/SIGHUP) or the display going away. */
 export async function screenrecordCommand(client: StratumClient, file: string, flags: ScreenrecordFlags, io: CommandIo): Promise<void> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, stop);
+  for (const s of STOP_SIGNALS) process.on(s, stop);
   const tty = io.stderrIsTty ?? false;
   try {
     const result = await screenrecord(client, {
@@ -89,7 +108,7 @@ export async function screenrecordCommand(client: StratumClient, file: string, f
     if (result.reason === 'display-removed') io.stderr(`stratum: ${result.message}; ${summary}\n`);
     else io.stderr(`recorded ${summary}: ${result.message}\n`);
   } finally {
-    for (const s of signals) process.off(s, stop);
+    for (const s of STOP_SIGNALS) process.off(s, stop);
   }
 }
 
@@ -128,16 +147,7 @@ export async function simulateCommand(client: StratumClient, mode: string | unde
   const shows = flags.layerStack !== undefined ? `layer stack ${display.layerStack}` : `display ${primary.id} (mirror: the nested images of the loop)`;
   if (flags.json) io.stdout(`${JSON.stringify({ display: display.id, width, height, density, layerStack: display.layerStack, host: primary.id })}\n`);
   else io.stdout(`simulated display ${display.id}: ${width}x${height} @ ${density} dpi on display ${primary.id}, showing ${shows}; Ctrl-C removes it\n`);
-  const ended = await new Promise<string | undefined>((resolve) => {
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const finish = (reason: string | undefined): void => {
-      for (const s of signals) process.off(s, onSignal);
-      resolve(reason);
-    };
-    const onSignal = (): void => finish(undefined);
-    for (const s of signals) process.on(s, onSignal);
-    display.onEnded((reason) => finish(reason));
-  });
+  const ended = await untilStoppedOrEnded(display);
   if (ended !== undefined) throw new StratumError('DISCONNECTED', `simulated display ${display.id} ended: ${ended}`);
   await display.destroy();
   io.stdout(`simulated display ${display.id} removed\n`);
