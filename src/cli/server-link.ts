@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { encode } from 'fast-png';
 import type { DisplayInfo, InjectInputEvent, InjectInputResult, StratumClient } from '../client/index.js';
 import { connect, isStratumError } from '../client/index.js';
-import { resolveSocketPath as defaultSocketPath } from '../server/paths.js';
+import { resolveSocketPath as defaultSocketPath } from '../protocol/socket-path.js';
 import { CliError, EXIT_NO_SERVER } from './errors.js';
 
 export interface CliDisplay {

@@ -11,7 +11,7 @@ import { PROTOCOL_VERSION, decodeServerMessage, displayInfoFromWire, encodeReque
 import type { DisplayInfo } from '../protocol/index.js';
 import type { DisplayRotation } from '../protocol/display-info.js';
 import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
-import { resolveSocketPath } from '../server/paths.js';
+import { resolveSocketPath } from '../protocol/socket-path.js';
 import { Choreographer } from './choreographer.js';
 import { SurfaceControl } from './surface.js';
 import type { CreateSurfaceOptions, SurfaceLink } from './surface.js';

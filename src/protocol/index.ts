@@ -5,3 +5,4 @@ export * from './codec.js';
 export * from './version.js';
 export * from './time.js';
 export * from './display-info.js';
+export * from './socket-path.js';

@@ -1,22 +1,10 @@
-// Where the server listens and how it keeps a second server off the same name: the socket path
-// rules of docs/protocol.md, and an O_EXCL pid lock file checked for liveness.
+// How the server prepares its socket path (the rule itself is the protocol's: src/protocol/socket-path.ts)
+// and keeps a second server off the same name with an O_EXCL pid lock file checked for liveness.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { StratumError } from '../os/status.js';
 
-export const DEFAULT_SOCKET_NAME = 'stratum-0';
-
-/**
- * $STRATUM_SOCKET, else $XDG_RUNTIME_DIR/stratum-0, else /tmp/stratum-<uid>/stratum-0 (the
- * directory is created 0700 when missing).
- */
-export function resolveSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.STRATUM_SOCKET) return env.STRATUM_SOCKET;
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, DEFAULT_SOCKET_NAME);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return join('/tmp', `stratum-${uid}`, DEFAULT_SOCKET_NAME);
-}
+export { DEFAULT_SOCKET_NAME, resolveSocketPath } from '../protocol/socket-path.js';
 
 /** Creates the fallback directory of resolveSocketPath when it is the one missing. */
 export function ensureSocketDirectory(socketPath: string): void {
