@@ -116,8 +116,11 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
   }
   const run = new Recording(sink, size.width, size.height, fps, options.bugreport ?? false);
 
+  let stopped = false;
   const reason = await new Promise<{ reason: StopReason; message: string }>((resolve) => {
     const stop = (r: StopReason, message: string): void => {
+      if (stopped) return;
+      stopped = true;
       clearTimeout(limitTimer);
       clearInterval(progressTimer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -130,13 +133,23 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
     options.signal?.addEventListener('abort', onAbort);
     display.onEnded((why) => stop('display-removed', `the recording ended early: ${why}`));
     display.onFrame((frame) => {
+      // Frames after the stop (until the display is destroyed) are not recorded, and neither is a
+      // frame whose slot on the timeline lies at or past the limit: check before adding.
+      if (stopped) {
+        frame.release();
+        return;
+      }
+      if (run.isPastLimit(frame.timestamp, timeLimitMs)) {
+        frame.release();
+        stop('time-limit', `time limit of ${timeLimitMs / 1000} s reached`);
+        return;
+      }
       try {
         run.add(frame);
       } finally {
         frame.release();
       }
       if (sink.error) stop('stopped', `the encoder failed: ${sink.error.message}`);
-      if (run.firstFrameAt !== undefined && frame.timestamp - run.firstFrameAt >= timeLimitMs) stop('time-limit', `time limit of ${timeLimitMs / 1000} s reached`);
     });
   });
 
@@ -188,7 +201,7 @@ class Recording {
       throw new StratumError('BAD_VALUE', `frame ${frame.frameNumber} is ${buffer.width}x${buffer.height} format ${buffer.format}, expected ${this.width}x${this.height} RGBA_8888`);
     }
     this.firstFrameAt ??= frame.timestamp;
-    const index = Math.max(0, Math.round((frame.timestamp - this.firstFrameAt) / this.#periodMs));
+    const index = this.#slotOf(frame.timestamp);
     // The screen did not change in between: those periods show the previous frame.
     this.#fillTo(index - 1);
     const yuv = new Uint8Array(i420Size(this.width, this.height));
@@ -197,6 +210,16 @@ class Recording {
     // Two frames in one period (the newer replaces the one written), or the encoder is behind
     // (its period is filled later with newer content): either way this frame is lost.
     if (index <= this.#lastIndex || !this.#emit(index, false)) this.#droppedByEncoder += 1;
+  }
+
+  /** True when a frame taken at `timestamp` falls on a slot at or past the end of a `limitMs` recording. */
+  isPastLimit(timestamp: number, limitMs: number): boolean {
+    if (this.firstFrameAt === undefined) return false;
+    return this.#slotOf(timestamp) >= Math.round(limitMs / this.#periodMs);
+  }
+
+  #slotOf(timestamp: number): number {
+    return Math.max(0, Math.round((timestamp - (this.firstFrameAt ?? timestamp)) / this.#periodMs));
   }
 
   /** Repeats the last frame up to the end of the recording. */
