@@ -156,7 +156,9 @@ test('display virtual creates a virtual display over the protocol until Ctrl-C',
     child.kill('SIGINT');
   }
   assert.deepEqual(await exited(child), { code: 0, signal: null });
-  const after = JSON.parse((await cli('display', 'list', '--json', '--socket', socketPath)).stdout) as { id: number }[];
+  // The server tears a connection's displays down when it sees the connection close, which may be
+  // a moment after the command's process is gone: wait for it (bounded), then require it.
+  const after = await until(listDisplays, (list) => list.every((d) => d.id === 1));
   assert.deepEqual(after.map((d) => d.id), [1], 'the virtual display went away with its command');
 });
 
