@@ -4,9 +4,14 @@
 import type { Rect } from '../region/rect.js';
 import { boundsOfRects, intersectRect, isEmptyRect, rect } from '../region/rect.js';
 import { GLYPH_HEIGHT, textWidth } from './font.js';
-import type { DemoBuffer, DemoHost, DemoSurface } from './host.js';
+import type { DemoBuffer, DemoFormat, DemoHost, DemoSurface, DemoSurfaceSpec } from './host.js';
 import { redrawRegion } from './host.js';
 import type { PixelTarget } from './paint.js';
+
+/** An opaque demo surface (a window where the host has a window manager) covering `area` of the display. */
+function openSurface(host: DemoHost, name: string, window: DemoSurfaceSpec['window'], area: Rect, z: number, format: DemoFormat = 'RGBA_8888'): Promise<DemoSurface> {
+  return host.createSurface({ name, window, width: area.right - area.left, height: area.bottom - area.top, format, x: area.left, y: area.top, z, opaque: true });
+}
 import { drawNv12Bars, drawText, fillCircle, fillGradient, fillLeftTriangle, fillRect, pack, strokeRect } from './paint.js';
 
 export interface PhoneLayout {
@@ -79,17 +84,7 @@ async function nextFrameUnlessAborted(host: DemoHost, signal: AbortSignal): Prom
 
 /** A full-screen gradient, drawn once. */
 export async function wallpaper(host: DemoHost, signal: AbortSignal): Promise<void> {
-  const surface = await host.createSurface({
-    name: 'wallpaper',
-    window: { type: 'wallpaper', focusable: false, touchable: false },
-    width: host.displayWidth,
-    height: host.displayHeight,
-    format: 'RGBA_8888',
-    x: 0,
-    y: 0,
-    z: 0,
-    opaque: true,
-  });
+  const surface = await openSurface(host, 'wallpaper', { type: 'wallpaper', focusable: false, touchable: false }, rect(0, 0, host.displayWidth, host.displayHeight), 0);
   await surface.render((buffer) => {
     fillGradient(rgbaTarget(buffer), [38, 70, 140], [150, 60, 110]);
     return [full(surface)];
@@ -109,17 +104,7 @@ export function clockText(date: Date): string {
 export async function statusBar(host: DemoHost, signal: AbortSignal, now: () => Date = () => new Date()): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const bar = layout.statusBar;
-  const surface = await host.createSurface({
-    name: 'status-bar',
-    window: { type: 'status-bar', focusable: false, touchable: false },
-    width: bar.right - bar.left,
-    height: bar.bottom - bar.top,
-    format: 'RGBA_8888',
-    x: bar.left,
-    y: bar.top,
-    z: 20,
-    opaque: true,
-  });
+  const surface = await openSurface(host, 'status-bar', { type: 'status-bar', focusable: false, touchable: false }, bar, 20);
   const { width, height } = surface;
   const scale = Math.max(1, Math.floor((height * 0.6) / GLYPH_HEIGHT));
   const clockWidth = textWidth('00:00:00', scale);
@@ -154,17 +139,7 @@ export async function statusBar(host: DemoHost, signal: AbortSignal, now: () => 
 export async function navigationBar(host: DemoHost, signal: AbortSignal): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const bar = layout.navigationBar;
-  const surface = await host.createSurface({
-    name: 'navigation-bar',
-    window: { type: 'navigation-bar', focusable: false, touchable: false },
-    width: bar.right - bar.left,
-    height: bar.bottom - bar.top,
-    format: 'RGBA_8888',
-    x: bar.left,
-    y: bar.top,
-    z: 20,
-    opaque: true,
-  });
+  const surface = await openSurface(host, 'navigation-bar', { type: 'navigation-bar', focusable: false, touchable: false }, bar, 20);
   const { width, height } = surface;
   await surface.render((buffer) => {
     const target = rgbaTarget(buffer);
@@ -221,17 +196,7 @@ export function stepBall(ball: BallState, radius: number, width: number, height:
 export async function animation(host: DemoHost, signal: AbortSignal, frames = Infinity): Promise<void> {
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const area = layout.app;
-  const surface: DemoSurface = await host.createSurface({
-    name: 'animation',
-    window: { type: 'application', focusable: true, touchable: true },
-    width: area.right - area.left,
-    height: area.bottom - area.top,
-    format: 'RGBA_8888',
-    x: area.left,
-    y: area.top,
-    z: 10,
-    opaque: true,
-  });
+  const surface: DemoSurface = await openSurface(host, 'animation', { type: 'application', focusable: true, touchable: true }, area, 10);
   const { width, height } = surface;
   const radius = Math.max(4, Math.round(width * 0.055));
   const scale = Math.max(1, Math.round(width / 180));
@@ -280,17 +245,7 @@ export async function video(host: DemoHost, signal: AbortSignal, frames = Infini
   const layout = phoneLayout(host.displayWidth, host.displayHeight);
   const r = layout.video;
   // A dialog-type window: above the application, never focused or touched.
-  const surface = await host.createSurface({
-    name: 'video',
-    window: { type: 'dialog', focusable: false, touchable: false },
-    width: r.right - r.left,
-    height: r.bottom - r.top,
-    format: 'NV12',
-    x: r.left,
-    y: r.top,
-    z: 15,
-    opaque: true,
-  });
+  const surface = await openSurface(host, 'video', { type: 'dialog', focusable: false, touchable: false }, r, 15, 'NV12');
   const framePeriod = 1000 / 30;
   let start: number | undefined;
   let shown = -1;
