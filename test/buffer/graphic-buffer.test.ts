@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { GraphicBuffer, PixelFormat, Usage } from '../../src/buffer/index.js';
@@ -7,12 +6,10 @@ import type { BufferDescriptor } from '../../src/buffer/index.js';
 import { closeFd, createSharedMemory, dupFd, fdSize, isOsError } from '../../src/os/index.js';
 import type { Fd } from '../../src/os/index.js';
 import { isStratumError } from '../../src/os/status.js';
+import { stratumFds } from '../support/fds.js';
 
 const spec = { width: 100, height: 50, format: PixelFormat.RGBA_8888, usage: Usage.CPU_WRITE_OFTEN | Usage.RENDERER_TEXTURE };
 
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 test('allocate: a sealed buffer with a unique id, a descriptor and pixel views over one memory', () => {
   const a = GraphicBuffer.allocate(spec);
@@ -53,7 +50,7 @@ test('import rejects lying descriptors and unsafe fds with BAD_VALUE, closing th
   const tallBuffer = GraphicBuffer.allocate({ ...spec, height: 100 });
   const tall = tallBuffer.describe();
   tallBuffer.dispose();
-  const fdsBefore = openFds();
+  const fdsBefore = stratumFds();
   const rejects = (descriptor: BufferDescriptor, pattern: RegExp, fd: Fd = dupFd(original.fd)): void => {
     assert.throws(() => GraphicBuffer.import(fd, descriptor), (e: unknown) => isStratumError(e, 'BAD_VALUE') && pattern.test(e.message));
     assert.throws(() => fdSize(fd), (e: unknown) => isOsError(e) && e.code === 'EBADF', 'the rejected fd was closed');
@@ -72,7 +69,7 @@ test('import rejects lying descriptors and unsafe fds with BAD_VALUE, closing th
   const closed = dupFd(original.fd);
   closeFd(closed);
   assert.throws(() => GraphicBuffer.import(closed, d), (e: unknown) => isStratumError(e, 'BAD_VALUE') && /not an open file descriptor/.test(e.message));
-  assert.equal(openFds(), fdsBefore);
+  assert.equal(stratumFds(), fdsBefore);
   original.dispose();
 });
 

@@ -2,7 +2,7 @@
 // messages whose fds the receiver never takes and messages the kernel had to truncate.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,17 +13,15 @@ import { BufferAllocator, PixelFormat, Usage } from '../../src/buffer/index.js';
 import { MAX_MESSAGE_BYTES, MAX_MESSAGE_FDS, SeqPacketServer, SeqPacketSocket, closeFd, createSharedMemory, mappedMemory } from '../../src/os/index.js';
 import type { Fd } from '../../src/os/index.js';
 import { isStratumError } from '../../src/os/status.js';
+import { stratumFds } from '../support/fds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stratum-leaks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 test('1000 allocate/map/unmap/free cycles leave open fds and mapped bytes where they started', () => {
   const allocator = new BufferAllocator();
-  const fdsBefore = openFds();
+  const fdsBefore = stratumFds();
   const mappedBefore = mappedMemory();
   for (let i = 0; i < 1000; i++) {
     const buffer = allocator.allocate('cycle', { width: 64 + (i % 7), height: 48, format: PixelFormat.RGBA_8888, usage: Usage.CPU_WRITE_OFTEN });
@@ -33,14 +31,14 @@ test('1000 allocate/map/unmap/free cycles leave open fds and mapped bytes where 
     assert.equal(view.length, buffer.size);
     buffer.dispose();
   }
-  assert.equal(openFds(), fdsBefore);
+  assert.equal(stratumFds(), fdsBefore);
   assert.deepEqual(mappedMemory(), mappedBefore);
   assert.deepEqual(allocator.usage('cycle'), { bytes: 0, buffers: 0 });
 });
 
 test('1000 send/receive cycles with fds leave open fds where they started, taken or not', async () => {
   const [a, b] = SeqPacketSocket.pair();
-  const fdsBefore = openFds();
+  const fdsBefore = stratumFds();
   const memfd = createSharedMemory('leak-check', 4096);
   let received = 0;
   let fdsTaken = 0;
@@ -68,7 +66,7 @@ test('1000 send/receive cycles with fds leave open fds where they started, taken
   for (let i = 1; i < 1000; i += 2) expectedTaken += 1 + (i % 3);
   assert.equal(fdsTaken, expectedTaken);
   closeFd(memfd);
-  assert.equal(openFds(), fdsBefore);
+  assert.equal(stratumFds(), fdsBefore);
   a.close();
   b.close();
 });
@@ -81,7 +79,7 @@ for (const [name, script] of [
 ] as const) {
   test(`${name} closes the connection with PROTOCOL_ERROR and leaks nothing`, async () => {
     const path = join(dir, `hostile-${name.length}.sock`);
-    const fdsBefore = openFds();
+    const fdsBefore = stratumFds();
     const outcome = new Promise<{ reason: Error | undefined; messages: number }>((resolve) => {
       const server = SeqPacketServer.listen(path, (socket) => {
         server.close();
@@ -98,7 +96,7 @@ for (const [name, script] of [
     assert.equal(messages, 0);
     assert.ok(isStratumError(reason, 'PROTOCOL_ERROR'), String(reason));
     await new Promise((resolve) => python.once('exit', resolve));
-    assert.equal(openFds(), fdsBefore);
+    assert.equal(stratumFds(), fdsBefore);
   });
 }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { BufferAllocator } from '../../src/buffer/allocator.js';
@@ -7,13 +6,13 @@ import { PixelFormat } from '../../src/buffer/format.js';
 import { Usage } from '../../src/buffer/usage.js';
 import { mappedMemory } from '../../src/os/index.js';
 import { Renderer } from '../../src/render/index.js';
+import { stratumFds } from '../support/fds.js';
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
 const spec = { width: 1080, height: 2400, format: PixelFormat.RGBA_8888, usage: Usage.CPU_WRITE_OFTEN | Usage.RENDERER_TEXTURE };
 
 test('a client dying mid-compose (its buffers disposed) cannot unmap memory the threadpool still reads', async () => {
   const allocator = new BufferAllocator();
-  const fdsBefore = openFds();
+  const fdsBefore = stratumFds();
   const mappedBefore = mappedMemory();
   const target = allocator.allocate('server', spec);
   const source = allocator.allocate('client', spec);
@@ -41,7 +40,7 @@ test('a client dying mid-compose (its buffers disposed) cannot unmap memory the 
   }
   allocator.releaseOwner('client');
   allocator.releaseOwner('server');
-  assert.equal(openFds(), fdsBefore, 'every buffer fd is closed');
+  assert.equal(stratumFds(), fdsBefore, 'every buffer fd is closed');
   assert.deepEqual(mappedMemory(), mappedBefore, 'every mapping is gone');
 });
 
