@@ -13,15 +13,29 @@ import type { PremultipliedColor, RenderLayer, RenderStats, RenderTarget, Render
 /** Below this many rows per band, splitting costs more than it saves. */
 const MIN_ROWS_PER_BAND = 32;
 
+/**
+ * compose() runs plans writing at most this many pixels inline (RendererOptions.inlinePixelLimit).
+ * Measured on a 2-vCPU Zen 4 VM (docs/renderer.md): handing a plan to other threads and back costs
+ * tens to hundreds of microseconds, which is what one thread spends on ~100-200K pixels of
+ * copy/OVER; a damage-only frame (a 64x64 rectangle through a few layers, ~16K pixels) stays far below.
+ */
+export const DEFAULT_INLINE_PIXEL_LIMIT = 131_072;
+
 export class Renderer {
   readonly threads: number;
+  readonly inlinePixelLimit: number;
 
   constructor(options: RendererOptions = {}) {
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new StratumError('BAD_VALUE', `threads must be an integer in 1..64, got ${String(threads)}`);
     }
+    const inlinePixelLimit = options.inlinePixelLimit ?? DEFAULT_INLINE_PIXEL_LIMIT;
+    if (!Number.isSafeInteger(inlinePixelLimit) || inlinePixelLimit < 0) {
+      throw new StratumError('BAD_VALUE', `inlinePixelLimit must be a non-negative integer, got ${String(inlinePixelLimit)}`);
+    }
     this.threads = threads;
+    this.inlinePixelLimit = inlinePixelLimit;
   }
 
   /** The kernel variants this CPU can run; compose uses the first (fastest). */
@@ -33,7 +47,8 @@ export class Renderer {
    * Draws `layers` (first at the bottom) into `target`, limited to the union of `clip` (default: the
    * whole target). Validation errors throw synchronously; the pixels are written on the libuv
    * threadpool and the Promise settles when they are all done. Neither the target nor any source
-   * may be unmapped or disposed before it settles.
+   * may be unmapped or disposed before it settles. A plan of at most `inlinePixelLimit` pixels is
+   * drawn on the calling thread before this returns (the Promise is then already resolved).
    */
   compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats> {
     const started = performance.now();
@@ -46,11 +61,15 @@ export class Renderer {
       unpin();
       throw error;
     }
-    const bands = this.bandsFor(plan);
-    if (plan.opCount === 0) {
-      unpin();
-      return Promise.resolve(stats(plan, bands, started));
+    if (plan.opCount === 0 || plan.pixels <= this.inlinePixelLimit) {
+      try {
+        if (plan.opCount > 0) executeInline(plan);
+      } finally {
+        unpin();
+      }
+      return Promise.resolve(stats(plan, 1, started));
     }
+    const bands = this.bandsFor(plan);
     const t = plan.target;
     return renderNative()
       .renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands)
@@ -67,10 +86,7 @@ export class Renderer {
     const unpin = pinBuffers(target, layers);
     try {
       const plan = buildPlan(target, layers, clip);
-      if (plan.opCount > 0) {
-        const t = plan.target;
-        renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, variant);
-      }
+      if (plan.opCount > 0) executeInline(plan, variant);
       return stats(plan, 1, started);
     } finally {
       unpin();
@@ -86,6 +102,11 @@ export class Renderer {
   private bandsFor(plan: Plan): number {
     return Math.max(1, Math.min(this.threads, Math.floor(plan.target.height / MIN_ROWS_PER_BAND)));
   }
+}
+
+function executeInline(plan: Plan, variant?: KernelVariant): void {
+  const t = plan.target;
+  renderNative().renderExecuteSync(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, variant);
 }
 
 function stats(plan: Plan, bands: number, started: number): RenderStats {

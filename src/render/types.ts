@@ -107,4 +107,10 @@ export interface RenderStats {
 export interface RendererOptions {
   /** Bands run in parallel on the libuv threadpool; default os.availableParallelism(). */
   readonly threads?: number;
+  /**
+   * compose() runs a plan that writes at most this many target pixels (summed over layers) on the
+   * calling thread, still returning a Promise: below it, handing the work to other threads costs
+   * more than the pixels. 0 never runs inline. Default DEFAULT_INLINE_PIXEL_LIMIT.
+   */
+  readonly inlinePixelLimit?: number;
 }

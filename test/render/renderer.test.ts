@@ -127,7 +127,7 @@ for (const variant of Renderer.kernelVariants()) {
 }
 
 test('bands on the threadpool give the same bytes as one band', async () => {
-  const renderer = new Renderer({ threads: 4 });
+  const renderer = new Renderer({ threads: 4, inlinePixelLimit: 0 });
   const W = 37, H = 150;
   const source = makeTarget(29, 41, 30, (i) => (i * 7) & 255);
   const layers: RenderLayer[] = [
@@ -143,6 +143,40 @@ test('bands on the threadpool give the same bytes as one band', async () => {
   assert.equal(stats.bands, 4);
   assert.equal(stats.layersDrawn, 4);
   assert.deepEqual(target.bytes, expected.bytes);
+});
+
+test('a small plan drawn inline on the calling thread gives the same bytes as one dispatched in bands', async () => {
+  const W = 96, H = 128;
+  const source = makeTarget(40, 50, 43, (i) => (i * 13 + 5) & 255);
+  const opaque = makeTarget(W, H, W, (i) => (i % 4 === 3 ? 255 : (i * 3) & 255));
+  // A damage-only frame: a few layers through one small clip rectangle, and through two.
+  const layers: RenderLayer[] = [
+    { kind: 'buffer', source: opaque, dst: { left: 0, top: 0, right: W, bottom: H }, blend: 'none' },
+    { kind: 'buffer', source, dst: { left: 5, top: 7, right: 90, bottom: 120 }, filter: 'bilinear', planeAlpha: 0.6 },
+    { kind: 'buffer', source, dst: { left: 20, top: 30, right: 60, bottom: 80 }, transform: Transform.ROT_270, blend: 'coverage' },
+    { kind: 'color', color: { r: 0, g: 0, b: 0, a: 100 }, dst: { left: 0, top: 0, right: W, bottom: H } },
+  ];
+  for (const clip of [[{ left: 10, top: 20, right: 74, bottom: 84 }], [{ left: 0, top: 0, right: 8, bottom: H }, { left: 30, top: 40, right: 50, bottom: 100 }]]) {
+    const start = (i: number): number => (i * 11) & 255;
+    const inline = makeTarget(W, H, W + 3, start);
+    const banded = makeTarget(W, H, W + 3, start);
+    const expected = { bytes: new Uint8Array(inline.bytes), width: W, height: H, strideBytes: (W + 3) * 4 };
+    referenceCompose(expected, layers, clip);
+    const inlineStats = await new Renderer({ threads: 2 }).compose(inline, layers, clip);
+    const bandedStats = await new Renderer({ threads: 2, inlinePixelLimit: 0 }).compose(banded, layers, clip);
+    assert.equal(inlineStats.bands, 1, 'a damage-sized plan runs inline by default');
+    assert.equal(bandedStats.bands, 2, 'inlinePixelLimit 0 always dispatches');
+    assert.equal(inlineStats.pixelsTouched, bandedStats.pixelsTouched);
+    assert.deepEqual(inline.bytes, banded.bytes);
+    assert.deepEqual(inline.bytes, expected.bytes);
+  }
+  // Exactly at the limit runs inline, one pixel over is dispatched.
+  const full = [{ kind: 'clear', color: { r: 1, g: 2, b: 3, a: 255 }, dst: { left: 0, top: 0, right: W, bottom: H } }] as const;
+  assert.equal((await new Renderer({ threads: 2, inlinePixelLimit: W * H }).compose(makeTarget(W, H, W, () => 0), full)).bands, 1);
+  assert.equal((await new Renderer({ threads: 2, inlinePixelLimit: W * H - 1 }).compose(makeTarget(W, H, W, () => 0), full)).bands, 2);
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    assert.throws(() => new Renderer({ inlinePixelLimit: bad }), (e: unknown) => isStratumError(e, 'BAD_VALUE') && /inlinePixelLimit/.test(e.message));
+  }
 });
 
 test('edge cases: 1x1 buffers, odd widths, wide strides, crops at edges, clips outside, zero alpha', () => {
