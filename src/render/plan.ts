@@ -129,16 +129,29 @@ function checkedImage(what: string, image: ImageMemory): ImageMemory {
   return image;
 }
 
-function checkRect(what: string, r: Rect): Rect {
-  if (typeof r !== 'object' || r === null) bad(`${what} must be a Rect`);
-  for (const key of ['left', 'top', 'right', 'bottom'] as const) checkInteger(`${what}.${key}`, r[key], -MAX_COORDINATE, MAX_COORDINATE);
+function isCoordinate(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -MAX_COORDINATE && value <= MAX_COORDINATE;
+}
+
+// Plans are built every frame: the checks run without building a message, which is only made
+// (by the slow path below) for a rectangle that fails them.
+function checkRect(what: string, r: Rect, suffix = ''): Rect {
+  if (typeof r === 'object' && r !== null && isCoordinate(r.left) && isCoordinate(r.top) && isCoordinate(r.right) && isCoordinate(r.bottom)) return r;
+  const name = what + suffix;
+  if (typeof r !== 'object' || r === null) bad(`${name} must be a Rect`);
+  for (const key of ['left', 'top', 'right', 'bottom'] as const) checkInteger(`${name}.${key}`, r[key], -MAX_COORDINATE, MAX_COORDINATE);
   return r;
 }
 
-function checkRects(what: string, rects: readonly Rect[]): readonly Rect[] {
-  if (!isArray(rects)) bad(`${what} must be an array of Rect`);
-  if (rects.length > MAX_RECTS_PER_OP) bad(`${what} has ${rects.length} rectangles, more than ${MAX_RECTS_PER_OP}`);
-  rects.forEach((r, i) => checkRect(`${what}[${i}]`, r));
+function checkRects(what: string, rects: readonly Rect[], suffix = ''): readonly Rect[] {
+  if (!isArray(rects)) bad(`${what}${suffix} must be an array of Rect`);
+  if (rects.length > MAX_RECTS_PER_OP) bad(`${what}${suffix} has ${rects.length} rectangles, more than ${MAX_RECTS_PER_OP}`);
+  for (let i = 0; i < rects.length; i++) {
+    const r = rects[i]!;
+    if (!(typeof r === 'object' && r !== null && isCoordinate(r.left) && isCoordinate(r.top) && isCoordinate(r.right) && isCoordinate(r.bottom))) {
+      checkRect(`${what}${suffix}[${i}]`, r);
+    }
+  }
   return rects;
 }
 
@@ -166,8 +179,10 @@ function checkCrop(what: string, crop: FloatRect | undefined, width: number, hei
   if (crop === undefined) return { left: 0, top: 0, right: width, bottom: height };
   if (typeof crop !== 'object' || crop === null) bad(`${what}.crop must be {left, top, right, bottom}`);
   const { left, top, right, bottom } = crop;
-  for (const [key, v] of Object.entries({ left, top, right, bottom })) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${what}.crop.${key} must be a finite number, got ${String(v)}`);
+  if (!(Number.isFinite(left) && Number.isFinite(top) && Number.isFinite(right) && Number.isFinite(bottom))) {
+    for (const [key, v] of Object.entries({ left, top, right, bottom })) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${what}.crop.${key} must be a finite number, got ${String(v)}`);
+    }
   }
   if (!(left >= 0 && top >= 0 && right <= width && bottom <= height && right > left && bottom > top)) {
     bad(`${what}.crop [${left},${top},${right},${bottom}] must be non-empty and inside the ${width}x${height} buffer`);
@@ -191,9 +206,9 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     const layer = layers[index];
     const what = `layers[${index}]`;
     if (typeof layer !== 'object' || layer === null) bad(`${what} must be a layer object`);
-    const dst = checkRect(`${what}.dst`, layer.dst);
+    const dst = checkRect(what, layer.dst, '.dst');
     let area = intersectAreas(frame, [dst]);
-    if (layer.clip !== undefined) area = intersectAreas(area, checkRects(`${what}.clip`, layer.clip));
+    if (layer.clip !== undefined) area = intersectAreas(area, checkRects(what, layer.clip, '.clip'));
     const header: number[] = new Array<number>(OP_HEADER_INTS).fill(0);
     header[H.dstLeft] = dst.left;
     header[H.dstTop] = dst.top;
