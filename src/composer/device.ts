@@ -30,7 +30,6 @@ import { Capability, Composition, PER_FRAME_FIELDS, PowerMode } from './types.js
 /** What the device uses to draw its planes (src/render's Renderer satisfies it). */
 export interface ScanoutRenderer {
   compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats>;
-  composeSync?(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats;
 }
 
 export interface SoftwareComposerOptions {
@@ -45,8 +44,6 @@ export interface SoftwareComposerOptions {
 }
 
 const MAX_PLANES = 16;
-/** Scan-out damage up to this many pixels is drawn on the calling thread (cheaper than a threadpool trip). */
-const SYNC_SCANOUT_MAX_PIXELS = 128 * 128;
 const BLACK = { r: 0, g: 0, b: 0, a: 255 } as const;
 
 const DEFAULT_LAYER_STATE: ComposerLayerState = Object.freeze({
@@ -415,7 +412,7 @@ export class ComposerDisplay {
       }
       const clip = damage.rects();
       const fb = this.target.framebuffer;
-      const stats = this.#scanout.composeSync && damage.area() <= SYNC_SCANOUT_MAX_PIXELS ? this.#scanout.composeSync(fb, layers, clip) : await this.#scanout.compose(fb, layers, clip);
+      const stats = await this.#scanout.compose(fb, layers, clip);
       pixels += stats.pixelsTouched;
     }
     if (virtual && output) {

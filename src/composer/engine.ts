@@ -6,7 +6,7 @@
 import { GraphicBuffer, PixelFormat, Usage } from '../buffer/index.js';
 import type { DisplayId, LayerId, OutputLayer } from '../flinger/types.js';
 import type { CompositionEngine, CompositionResult, DisplayFrame, RenderBackend } from '../flinger/composition.js';
-import { SYNC_COMPOSE_MAX_PIXELS, toRenderLayers } from '../flinger/composition.js';
+import { toRenderLayers } from '../flinger/composition.js';
 import type { HeadlessDisplay } from '../display/display.js';
 import { VirtualDisplay } from '../display/virtual.js';
 import { isStratumError } from '../os/status.js';
@@ -147,10 +147,7 @@ export class HwcComposition implements CompositionEngine {
       } else {
         const layers = toRenderLayers(client, damage, clear);
         const clip = damage.rects();
-        const stats =
-          this.#renderer.composeSync && damage.area() <= SYNC_COMPOSE_MAX_PIXELS
-            ? this.#renderer.composeSync(cache.buffer, layers, clip)
-            : await this.#renderer.compose(cache.buffer, layers, clip);
+        const stats = await this.#renderer.compose(cache.buffer, layers, clip);
         rendererCalls = 1;
         rendererPixels = stats.pixelsTouched;
         rendererMs = stats.elapsedMs;

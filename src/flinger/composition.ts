@@ -12,13 +12,9 @@ import { CompositionType } from './types.js';
 
 /** The renderer's face the flinger uses (src/render's Renderer satisfies it). */
 export interface RenderBackend {
+  /** Small plans (a damage-only frame) complete on the calling thread; see Renderer.inlinePixelLimit. */
   compose(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Promise<RenderStats>;
-  /** The same on the calling thread: used for small damage, where a trip to the threadpool costs more than the pixels. */
-  composeSync?(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats;
 }
-
-/** Damage up to this many pixels is composed on the main thread (about 0.1 ms of blending). */
-export const SYNC_COMPOSE_MAX_PIXELS = 128 * 128;
 
 /** One display's frame, ready to compose. */
 export interface DisplayFrame {
@@ -106,10 +102,7 @@ export class ClientComposition implements CompositionEngine {
     if (frame.damage.isEmpty) return { pixelsComposed: 0 };
     const layers = toRenderLayers(frame.layers, frame.damage, frame.clearRegion);
     const clip = frame.damage.rects();
-    const stats =
-      this.renderer.composeSync && frame.damage.area() <= SYNC_COMPOSE_MAX_PIXELS
-        ? this.renderer.composeSync(frame.display.framebuffer, layers, clip)
-        : await this.renderer.compose(frame.display.framebuffer, layers, clip);
+    const stats = await this.renderer.compose(frame.display.framebuffer, layers, clip);
     return { pixelsComposed: stats.pixelsTouched };
   }
 }

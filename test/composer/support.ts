@@ -51,11 +51,4 @@ export class CountingRenderer implements RenderBackend {
     this.pixels += stats.pixelsTouched;
     return stats;
   }
-
-  composeSync(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): RenderStats {
-    this.calls++;
-    const stats = this.#inner.composeSync(target, layers, clip);
-    this.pixels += stats.pixelsTouched;
-    return stats;
-  }
 }
