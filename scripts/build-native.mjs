@@ -3,7 +3,7 @@
 // prerequisite is missing.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,9 +67,20 @@ for (;;) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
 }
 
-const result = spawnSync(process.execPath, [candidates[0], 'rebuild', `--nodedir=${nodeDir}`, '--jobs=max'], {
+// An existing configuration for this node and this binding.gyp builds incrementally: make
+// recompiles what changed and the old addon stays loadable until the new one is linked.
+function configuredForThisNode() {
+  const makefile = join(root, 'build', 'Makefile');
+  const config = join(root, 'build', 'config.gypi');
+  if (!existsSync(makefile) || !existsSync(config)) return false;
+  if (statSync(join(root, 'binding.gyp')).mtimeMs > statSync(makefile).mtimeMs) return false;
+  if (statSync(headers).mtimeMs > statSync(makefile).mtimeMs) return false;
+  return readFileSync(config, 'utf8').includes(`"nodedir": ${JSON.stringify(nodeDir)}`);
+}
+const command = process.env.STRATUM_NATIVE_CLEAN === '1' || !configuredForThisNode() ? 'rebuild' : 'build';
+const result = spawnSync(process.execPath, [candidates[0], command, `--nodedir=${nodeDir}`, '--jobs=max'], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, npm_config_nodedir: nodeDir },
 });
-if (result.status !== 0) fail('node-gyp rebuild failed; the compiler output above says why.');
+if (result.status !== 0) fail(`node-gyp ${command} failed; the compiler output above says why.`);

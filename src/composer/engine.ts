@@ -15,7 +15,7 @@ import type { Rect } from '../region/rect.js';
 import { Region } from '../region/region.js';
 import type { ComposerDisplay } from './device.js';
 import { SoftwareComposer } from './device.js';
-import type { ComposerLayerId, ComposerLayerState, PlanStrategy } from './types.js';
+import type { ComposerLayerId, ComposerLayerState, FloatRect, PlanStrategy } from './types.js';
 import { Composition } from './types.js';
 
 export interface HwcCompositionOptions {
@@ -55,6 +55,8 @@ interface EngineDisplay {
   readonly target: HeadlessDisplay;
   readonly hwc: ComposerDisplay;
   readonly layers: Map<LayerId, ComposerLayerId>;
+  /** The state last given to each composer layer, to send only buffer and damage when nothing else changed. */
+  readonly sent: Map<ComposerLayerId, ComposerLayerState>;
   cache: ClientTargetCache | null;
 }
 
@@ -109,12 +111,17 @@ export class HwcComposition implements CompositionEngine {
         ed.layers.set(out.layer, id);
       }
       ids.push(id);
-      hwc.setLayer(id, this.#stateOf(out));
+      const state = this.#stateOf(out);
+      const sent = ed.sent.get(id);
+      // Like SurfaceFlinger, only the per-frame fields go down when the geometry is the same.
+      hwc.setLayer(id, sent !== undefined && sameGeometry(sent, state) ? { buffer: state.buffer, acquireFence: state.acquireFence, surfaceDamage: state.surfaceDamage } : state);
+      ed.sent.set(id, state);
     }
     for (const [layer, id] of ed.layers) {
       if (live.has(layer)) continue;
       hwc.destroyLayer(id);
       ed.layers.delete(layer);
+      ed.sent.delete(id);
     }
 
     // 2. Validate only when needed; the engine takes every change the device makes.
@@ -130,7 +137,7 @@ export class HwcComposition implements CompositionEngine {
       out.compositionType = types.get(id) ?? Composition.CLIENT;
       const refusal = plan?.refusals.get(id);
       if (refusal !== undefined) out.compositionRefusal = refusal;
-      else delete out.compositionRefusal;
+      else if (out.compositionRefusal !== undefined) delete out.compositionRefusal;
     });
 
     // 3. The client target: redrawn only where its inputs changed.
@@ -220,7 +227,7 @@ export class HwcComposition implements CompositionEngine {
         hwc = this.composer.attachDisplay(display);
         this.#attached.add(display.id);
       }
-      ed = { target: display, hwc, layers: new Map(), cache: null };
+      ed = { target: display, hwc, layers: new Map(), sent: new Map(), cache: null };
       for (const id of hwc.layerIds) hwc.destroyLayer(id);
       this.#displays.set(display.id, ed);
     }
@@ -245,7 +252,7 @@ export class HwcComposition implements CompositionEngine {
       blendMode: out.blendMode,
       planeAlpha: out.planeAlpha,
       // The whole content mapping (what the renderer maps); visibleRegion does the clipping.
-      sourceCrop: isBuffer ? out.contentCrop : { left: 0, top: 0, right: 0, bottom: 0 },
+      sourceCrop: isBuffer ? out.contentCrop : NO_CROP,
       displayFrame: isBuffer ? out.contentFrame : out.displayFrame,
       transform: out.bufferTransform,
       visibleRegion: out.visibleRegion,
@@ -255,6 +262,23 @@ export class HwcComposition implements CompositionEngine {
       compositionType: requested,
     };
   }
+}
+
+const NO_CROP: FloatRect = Object.freeze({ left: 0, top: 0, right: 0, bottom: 0 });
+
+/** Every field but the per-frame ones is the same object or value: the snapshot reused its geometry. */
+function sameGeometry(a: ComposerLayerState, b: ComposerLayerState): boolean {
+  return (
+    a.blendMode === b.blendMode &&
+    a.planeAlpha === b.planeAlpha &&
+    a.sourceCrop === b.sourceCrop &&
+    a.displayFrame === b.displayFrame &&
+    a.transform === b.transform &&
+    a.visibleRegion === b.visibleRegion &&
+    a.z === b.z &&
+    a.color === b.color &&
+    a.compositionType === b.compositionType
+  );
 }
 
 /** Where the client target must be redrawn this frame, and the full background (clear) region. */
