@@ -8,6 +8,7 @@
         "native/shm.cc",
         "native/socket.cc",
         "native/render.cc",
+        "native/render_pool.cc",
         "native/render_kernels_portable.cc",
         "native/yuv.cc"
       ],

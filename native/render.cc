@@ -1,13 +1,18 @@
 // The renderer's entry points: decode and bounds-check a plan (src/render/plan.ts), then run the
-// kernels over horizontal bands, on the libuv threadpool (renderExecute) or inline (renderExecuteSync).
+// kernels over horizontal bands, on the addon's render pool (renderExecute) or inline (renderExecuteSync).
 #include <napi.h>
 
+#include <uv.h>
+
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "errors.h"
 #include "render_kernels.h"
+#include "render_pool.h"
 
 namespace stratum {
 namespace {
@@ -213,73 +218,135 @@ Napi::Value ExecuteSync(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// One async job: N bands, each its own napi_async_work so the libuv threadpool runs them in
-// parallel; the last band to complete (on the main thread) resolves the Promise.
-struct Job {
+// compose() work runs on this environment's render pool (render_pool.h): a job is N horizontal
+// bands, claimed by the pool's workers; the worker that finishes the last band queues the job and
+// wakes the main thread with one uv_async_send, which resolves the Promise there.
+struct Job : render::PoolJob {
   Plan plan;
-  Napi::Promise::Deferred deferred;
-  int32_t remaining = 0;
-  bool cancelled = false;
-  explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  BandFunction band_function = CurrentVariant().band;
+  napi_deferred deferred = nullptr;
+  void RunBand(int32_t band) override {
+    const int32_t height = plan.target.height;
+    const int32_t y0 = static_cast<int32_t>(static_cast<int64_t>(height) * band / bands);
+    const int32_t y1 = static_cast<int32_t>(static_cast<int64_t>(height) * (band + 1) / bands);
+    band_function(plan.target, plan.ops.data(), plan.ops.size(), y0, y1);
+  }
 };
 
-struct Band {
-  Job* job;
-  int32_t y0, y1;
-  napi_async_work work = nullptr;
+// One per environment (the main thread, each worker thread that renders), made on first use.
+// Its memory is freed by the async handle's close callback, after the workers are joined; the
+// async cleanup hook keeps the environment (and this code) alive until then.
+struct EnvPool {
+  uv_async_t async;
+  napi_env env = nullptr;
+  napi_async_cleanup_hook_handle hook = nullptr;
+  render::RenderPool pool{&EnvPool::OnJobDone, this};
+  std::mutex done_mutex;
+  std::vector<Job*> done;       // finished on a worker, not yet settled (guarded by done_mutex)
+  std::vector<Job*> in_flight;  // submitted, not yet settled (main thread only)
+
+  static void OnJobDone(render::PoolJob* job, void* context) {
+    EnvPool* self = static_cast<EnvPool*>(context);
+    {
+      std::lock_guard<std::mutex> lock(self->done_mutex);
+      self->done.push_back(static_cast<Job*>(job));
+    }
+    uv_async_send(&self->async);
+  }
+
+  // Main thread: settle every finished job.
+  static void OnAsync(uv_async_t* handle) {
+    EnvPool* self = static_cast<EnvPool*>(handle->data);
+    std::vector<Job*> finished;
+    {
+      std::lock_guard<std::mutex> lock(self->done_mutex);
+      finished.swap(self->done);
+    }
+    for (Job* job : finished) {
+      auto at = std::find(self->in_flight.begin(), self->in_flight.end(), job);
+      if (at != self->in_flight.end()) self->in_flight.erase(at);
+      // Plain N-API calls whose failure is ignored: a worker being terminated cannot run JS any
+      // more, and its promises no longer matter.
+      napi_handle_scope scope;
+      if (napi_open_handle_scope(self->env, &scope) == napi_ok) {
+        napi_value undefined;
+        if (napi_get_undefined(self->env, &undefined) == napi_ok) napi_resolve_deferred(self->env, job->deferred, undefined);
+        napi_close_handle_scope(self->env, scope);
+      }
+      delete job;
+    }
+    // An idle pool does not keep the process alive; a pending compose does (as queued work would).
+    if (self->in_flight.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&self->async));
+  }
+
+  static void OnClosed(uv_handle_t* handle) {
+    EnvPool* self = static_cast<EnvPool*>(handle->data);
+    if (self->hook != nullptr) napi_remove_async_cleanup_hook(self->hook);
+    delete self;
+  }
+
+  // The environment is going away: join the workers (a band in progress finishes), drop the jobs
+  // that will never settle, and close the handle.
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle /*hook*/, void* arg) {
+    EnvPool* self = static_cast<EnvPool*>(arg);
+    self->pool.Stop();
+    if (current == self) current = nullptr;
+    for (Job* job : self->in_flight) {
+      // The environment frees its references itself now.
+      for (auto& ref : job->plan.keep) ref.SuppressDestruct();
+      delete job;
+    }
+    self->in_flight.clear();
+    self->done.clear();
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->async), &EnvPool::OnClosed);
+  }
+
+  static thread_local EnvPool* current;
+
+  static EnvPool* For(Napi::Env env) {
+    if (current != nullptr) return current;
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
+    EnvPool* self = new EnvPool;
+    self->env = env;
+    if (uv_async_init(loop, &self->async, &EnvPool::OnAsync) != 0) {
+      delete self;
+      return nullptr;
+    }
+    self->async.data = self;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&self->async));
+    if (napi_add_async_cleanup_hook(env, &EnvPool::OnEnvCleanup, self, &self->hook) != napi_ok) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->async), &EnvPool::OnClosed);
+      return nullptr;
+    }
+    current = self;
+    return self;
+  }
 };
+thread_local EnvPool* EnvPool::current = nullptr;
 
-void RunBand(napi_env /*env*/, void* data) {
-  Band* band = static_cast<Band*>(data);
-  const Plan& plan = band->job->plan;
-  CurrentVariant().band(plan.target, plan.ops.data(), plan.ops.size(), band->y0, band->y1);
-}
-
-void BandDone(napi_env env, napi_status status, void* data) {
-  std::unique_ptr<Band> band(static_cast<Band*>(data));
-  Job* job = band->job;
-  napi_delete_async_work(env, band->work);
-  // A cancelled band leaves the target partly drawn: report it rather than pretend.
-  if (status != napi_ok) job->cancelled = true;
-  if (--job->remaining > 0) return;
-  Napi::Env e(env);
-  Napi::HandleScope scope(e);
-  if (job->cancelled) job->deferred.Reject(Napi::Error::New(e, "renderExecute: a band was cancelled").Value());
-  else job->deferred.Resolve(e.Undefined());
-  delete job;
-}
-
+// renderExecute(..., ops, bands, threads, spinMicroseconds): `bands` row ranges, run by a pool of
+// `threads` workers that spin `spinMicroseconds` for the next job before parking.
 Napi::Value Execute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto job = std::make_unique<Job>(env);
+  auto job = std::make_unique<Job>();
   if (!DecodePlan(info, &job->plan)) return env.Undefined();
-  int64_t bands = 1;
-  if (!ReadInt(info, 7, kCall, "bands", 1, 64, &bands)) return env.Undefined();
+  int64_t bands = 1, threads = 1, spin_us = 0;
+  if (!ReadInt(info, 7, kCall, "bands", 1, 256, &bands)) return env.Undefined();
+  if (!ReadInt(info, 8, kCall, "threads", 1, 64, &threads)) return env.Undefined();
+  if (!ReadInt(info, 9, kCall, "spinMicroseconds", 0, 1000000, &spin_us)) return env.Undefined();
   const int32_t height = job->plan.target.height;
-  if (bands > height) bands = height;
-  std::vector<std::unique_ptr<Band>> parts;
-  for (int32_t i = 0; i < bands; i++) {
-    auto band = std::make_unique<Band>();
-    band->job = job.get();
-    band->y0 = static_cast<int32_t>(static_cast<int64_t>(height) * i / bands);
-    band->y1 = static_cast<int32_t>(static_cast<int64_t>(height) * (i + 1) / bands);
-    napi_value name;
-    napi_create_string_utf8(env, "stratum.render", NAPI_AUTO_LENGTH, &name);
-    if (napi_create_async_work(env, nullptr, name, RunBand, BandDone, band.get(), &band->work) != napi_ok) {
-      for (auto& p : parts) napi_delete_async_work(env, p->work);
-      ThrowArg(env, kCall, "cannot create async work", "ENOMEM");
-      return env.Undefined();
-    }
-    parts.push_back(std::move(band));
-  }
-  Napi::Promise promise = job->deferred.Promise();
-  job->remaining = static_cast<int32_t>(parts.size());
-  job.release();  // freed by the last BandDone
-  for (auto& band : parts) {
-    napi_queue_async_work(env, band->work);
-    band.release();  // freed by its BandDone
-  }
-  return promise;
+  job->bands = static_cast<int32_t>(std::min<int64_t>(bands, height));
+  EnvPool* pool = EnvPool::For(env);
+  if (pool == nullptr) return ThrowArg(env, kCall, "cannot set up the render pool on this thread's event loop", "EINVAL");
+  if (!pool->pool.EnsureWorkers(static_cast<int32_t>(threads)) && pool->pool.Workers() == 0)
+    return ThrowArg(env, kCall, "cannot start a render thread", "EAGAIN");
+  napi_value promise;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) return ThrowArg(env, kCall, "cannot create a promise", "ENOMEM");
+  if (pool->in_flight.empty()) uv_ref(reinterpret_cast<uv_handle_t*>(&pool->async));
+  pool->in_flight.push_back(job.get());
+  pool->pool.Submit(job.release(), spin_us * 1000);
+  return Napi::Value(env, promise);
 }
 
 Napi::Value KernelVariants(const Napi::CallbackInfo& info) {

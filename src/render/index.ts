@@ -1,5 +1,5 @@
 // The software renderer: composes CLIENT layers into a target with native kernels (docs/renderer.md).
-export { DEFAULT_INLINE_PIXEL_LIMIT, Renderer } from './renderer.js';
+export { DEFAULT_INLINE_PIXEL_LIMIT, DEFAULT_SPIN_MICROSECONDS, Renderer } from './renderer.js';
 export type { KernelVariant } from './native.js';
 export { buildPlan } from './plan.js';
 export type { Plan } from './plan.js';

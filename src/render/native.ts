@@ -8,11 +8,12 @@ export type KernelVariant = 'avx512' | 'avx2' | 'x86-64' | 'portable';
 
 export interface RenderNative {
   /**
-   * Executes a plan: target memory, source memories (indexed by the ops), the op stream, and the
-   * number of horizontal bands. Resolves when every band is done; buffers are held until then.
+   * Executes a plan: target memory, source memories (indexed by the ops), the op stream, the
+   * number of horizontal bands, and the render pool's size and idle spin (docs/renderer.md).
+   * Resolves when every band is done; buffers are held until then.
    */
   renderExecute(target: ArrayBuffer, offset: number, strideBytes: number, width: number, height: number,
-    sources: readonly ArrayBuffer[], ops: Int32Array, bands: number): Promise<void>;
+    sources: readonly ArrayBuffer[], ops: Int32Array, bands: number, threads: number, spinMicroseconds: number): Promise<void>;
   /** The same on the calling thread (tests and single-thread benchmarks). */
   renderExecuteSync(target: ArrayBuffer, offset: number, strideBytes: number, width: number, height: number,
     sources: readonly ArrayBuffer[], ops: Int32Array, variant?: KernelVariant): void;

@@ -105,8 +105,14 @@ export interface RenderStats {
 }
 
 export interface RendererOptions {
-  /** Bands run in parallel on the libuv threadpool; default os.availableParallelism(). */
+  /** Threads of the render pool that run compose's bands in parallel; default os.availableParallelism(). */
   readonly threads?: number;
+  /**
+   * How long a render thread that ran out of work keeps looking for the next compose (pausing and
+   * yielding the CPU) before it sleeps, so back-to-back frames do not pay a thread wake-up.
+   * 0 sleeps at once. Default DEFAULT_SPIN_MICROSECONDS.
+   */
+  readonly spinMicroseconds?: number;
   /**
    * compose() runs a plan that writes at most this many target pixels (summed over layers) on the
    * calling thread, still returning a Promise: below it, handing the work to other threads costs
