@@ -5,12 +5,13 @@
 import { Usage } from '../buffer/index.js';
 import type { Transform } from '../buffer/transform.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
-import type { DisplayChange, HeadlessDisplay } from '../display/display.js';
+import type { DisplayChange, HeadlessDisplay, Projection } from '../display/display.js';
 import { StratumError, isStratumError } from '../os/status.js';
 import { BufferQueue } from '../queue/buffer-queue.js';
 import { Fence, NO_FENCE, monotonicNow } from '../queue/fence.js';
 import type { AcquiredFrame, AllocateBuffer } from '../queue/types.js';
 import { Renderer } from '../render/index.js';
+import { rectsEqual } from '../region/rect.js';
 import { Region } from '../region/region.js';
 import type { CompositionEngine, RenderBackend } from './composition.js';
 import { HwcComposition } from '../composer/engine.js';
@@ -100,9 +101,24 @@ interface ClientState {
   disposed: boolean;
 }
 
+/** What a display's snapshot geometry depends on besides the layers. */
+interface DisplaySetup {
+  readonly width: number;
+  readonly height: number;
+  readonly layerStack: number;
+  readonly projection: Projection;
+}
+
+function sameSetup(a: DisplaySetup, b: DisplaySetup): boolean {
+  if (a.width !== b.width || a.height !== b.height || a.layerStack !== b.layerStack) return false;
+  const p = a.projection;
+  const q = b.projection;
+  return p === q || (p.orientation === q.orientation && rectsEqual(p.layerStackRect, q.layerStackRect) && rectsEqual(p.displayRect, q.displayRect));
+}
+
 interface DisplayHistory {
   readonly snapshot: Snapshot;
-  readonly setupKey: string;
+  readonly setup: DisplaySetup;
   readonly frame: number;
   readonly vsyncTime: number;
   readonly presentTime: number;
@@ -692,10 +708,11 @@ export class Flinger {
         this.#history.delete(display.id);
         continue;
       }
-      const setupKey = JSON.stringify([display.width, display.height, display.layerStack, display.projection]);
+      const setup: DisplaySetup = { width: display.width, height: display.height, layerStack: display.layerStack, projection: display.projection };
       const previous = this.#history.get(display.id);
+      const sameDisplay = previous !== undefined && sameSetup(previous.setup, setup);
       // Only buffer contents changed since this display's last frame: keep its geometry and visible regions.
-      const reusable = previous && previous.setupKey === setupKey && previous.geometryGeneration === this.#geometryGeneration;
+      const reusable = sameDisplay && previous.geometryGeneration === this.#geometryGeneration;
       const snapshot =
         (reusable ? refreshSnapshot(previous.snapshot, this.#layers) : undefined) ??
         buildSnapshot(this.#layers, { width: display.width, height: display.height, projection: display.projectionTransform() }, {
@@ -703,11 +720,11 @@ export class Flinger {
           secure: display.secure,
           skipScreenshotLayers: display.skipScreenshotLayers,
         });
-      const damage = previous && previous.setupKey === setupKey ? frameDamage(previous.snapshot, snapshot) : Region.fromRect({ left: 0, top: 0, right: display.width, bottom: display.height });
+      const damage = sameDisplay ? frameDamage(previous.snapshot, snapshot) : Region.fromRect({ left: 0, top: 0, right: display.width, bottom: display.height });
       const clearRegion = damage.subtract(snapshot.opaqueRegion);
       const result = await this.#reading(`frame-${frame}`, () => this.#engine.present({ display, frame, vsyncTime, layers: snapshot.layers, damage, clearRegion }));
       const presentTime = Math.max(vsyncTime, this.#clock());
-      this.#history.set(display.id, { snapshot, setupKey, frame, vsyncTime, presentTime, damage, geometryGeneration: this.#geometryGeneration });
+      this.#history.set(display.id, { snapshot, setup, frame, vsyncTime, presentTime, damage, geometryGeneration: this.#geometryGeneration });
       this.#framesPresented.set(display.id, (this.#framesPresented.get(display.id) ?? 0) + 1);
       infos.push({ display, frame, vsyncTime, presentTime, damage, layers: snapshot.layers, pixelsComposed: result.pixelsComposed });
     }

@@ -5,7 +5,7 @@
 import { ScalingMode, Transform } from '../buffer/index.js';
 import { Region } from '../region/region.js';
 import type { Rect } from '../region/rect.js';
-import { isEmptyRect } from '../region/rect.js';
+import { isEmptyRect, rectsEqual } from '../region/rect.js';
 import {
   HUGE_RECT,
   compose,
@@ -55,15 +55,39 @@ export interface Snapshot {
   readonly opaqueRegion: Region;
   readonly skipped: ReadonlyMap<LayerId, SkipReason>;
   /** Per buffer layer shown: what of its buffer the geometry depends on (see refreshSnapshot). */
-  readonly contentSignatures: ReadonlyMap<LayerId, string>;
+  readonly contentSignatures: ReadonlyMap<LayerId, ContentSignature>;
 }
 
 /** The facts of a latched buffer that geometry and opacity depend on. */
-function contentSignature(layer: Layer): string {
+interface ContentSignature {
+  readonly width: number;
+  readonly height: number;
+  readonly format: number;
+  readonly crop: Rect | null;
+  readonly transform: number;
+  readonly scalingMode: number;
+}
+
+function contentSignature(layer: Layer): ContentSignature | undefined {
   const c = layer.current;
-  if (!c) return '';
-  const r = c.crop;
-  return `${c.buffer.width}x${c.buffer.height} ${c.buffer.format} ${r ? `${r.left},${r.top},${r.right},${r.bottom}` : '-'} ${c.transform} ${c.scalingMode}`;
+  if (!c) return undefined;
+  return { width: c.buffer.width, height: c.buffer.height, format: c.buffer.format, crop: c.crop, transform: c.transform, scalingMode: c.scalingMode };
+}
+
+// Compared field by field (not as a formatted string): this runs for every layer of every frame.
+function sameContent(signature: ContentSignature, layer: Layer): boolean {
+  const c = layer.current;
+  if (!c) return false;
+  const a = signature.crop;
+  const b = c.crop;
+  return (
+    signature.width === c.buffer.width &&
+    signature.height === c.buffer.height &&
+    signature.format === c.buffer.format &&
+    signature.transform === c.transform &&
+    signature.scalingMode === c.scalingMode &&
+    (a === b || (a !== null && b !== null && rectsEqual(a, b)))
+  );
 }
 
 /** A buffer's damage (buffer pixels, null = all) in display space, within `footprint`. */
@@ -83,7 +107,7 @@ export function refreshSnapshot(previous: Snapshot, layers: ReadonlyMap<LayerId,
     const layer = layers.get(old.layer);
     if (!layer) return undefined;
     const signature = previous.contentSignatures.get(old.layer);
-    if (signature !== undefined && signature !== contentSignature(layer)) return undefined;
+    if (signature !== undefined && !sameContent(signature, layer)) return undefined;
     const current = old.buffer ? layer.current : undefined;
     if (old.buffer && (!current || current.buffer.disposed)) return undefined;
     const footprint = previous.footprints.get(old.layer) ?? Region.EMPTY;
@@ -280,7 +304,7 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
   const out: OutputLayer[] = [];
   const footprints = new Map<LayerId, Region>();
   const keys = new Map<LayerId, string>();
-  const contentSignatures = new Map<LayerId, string>();
+  const contentSignatures = new Map<LayerId, ContentSignature>();
   for (const c of candidates) {
     const v = visible.get(c.layer);
     if (!v) continue;
@@ -316,7 +340,8 @@ export function buildSnapshot(layers: ReadonlyMap<LayerId, Layer>, target: Snaps
     };
     out.push(output);
     footprints.set(c.layer.id, c.footprint);
-    if (output.buffer) contentSignatures.set(c.layer.id, contentSignature(c.layer));
+    const signature = output.buffer ? contentSignature(c.layer) : undefined;
+    if (signature) contentSignatures.set(c.layer.id, signature);
     const f = c.contentFrame;
     const k = c.contentCrop;
     const col = c.color;
