@@ -165,7 +165,7 @@ test('a small plan drawn inline on the calling thread gives the same bytes as on
     const inlineStats = await new Renderer({ threads: 2 }).compose(inline, layers, clip);
     const bandedStats = await new Renderer({ threads: 2, inlinePixelLimit: 0 }).compose(banded, layers, clip);
     assert.equal(inlineStats.bands, 1, 'a damage-sized plan runs inline by default');
-    assert.equal(bandedStats.bands, 2, 'inlinePixelLimit 0 always dispatches');
+    assert.ok(bandedStats.bands > 1, 'inlinePixelLimit 0 always dispatches');
     assert.equal(inlineStats.pixelsTouched, bandedStats.pixelsTouched);
     assert.deepEqual(inline.bytes, banded.bytes);
     assert.deepEqual(inline.bytes, expected.bytes);
@@ -173,7 +173,7 @@ test('a small plan drawn inline on the calling thread gives the same bytes as on
   // Exactly at the limit runs inline, one pixel over is dispatched.
   const full = [{ kind: 'clear', color: { r: 1, g: 2, b: 3, a: 255 }, dst: { left: 0, top: 0, right: W, bottom: H } }] as const;
   assert.equal((await new Renderer({ threads: 2, inlinePixelLimit: W * H }).compose(makeTarget(W, H, W, () => 0), full)).bands, 1);
-  assert.equal((await new Renderer({ threads: 2, inlinePixelLimit: W * H - 1 }).compose(makeTarget(W, H, W, () => 0), full)).bands, 2);
+  assert.ok((await new Renderer({ threads: 2, inlinePixelLimit: W * H - 1 }).compose(makeTarget(W, H, W, () => 0), full)).bands > 1);
   for (const bad of [-1, 1.5, Number.NaN]) {
     assert.throws(() => new Renderer({ inlinePixelLimit: bad }), (e: unknown) => isStratumError(e, 'BAD_VALUE') && /inlinePixelLimit/.test(e.message));
   }
@@ -307,6 +307,29 @@ test('unscaled quarter turns match the reference for every rotation, blend and v
           ];
           const [actual, expected] = both(renderer, target, layers, undefined, variant);
           assert.deepEqual(actual, expected, `${variant} transform ${transform} ${blend} format ${format}`);
+        }
+      }
+    }
+  }
+});
+
+test('unscaled, untransformed layers (row-to-row spans) match the reference for every format, blend, alpha and variant', () => {
+  const renderer = new Renderer({ threads: 1 });
+  for (const variant of Renderer.kernelVariants()) {
+    for (const format of [PixelFormat.RGBA_8888, PixelFormat.RGBX_8888, PixelFormat.BGRA_8888, PixelFormat.BGRX_8888]) {
+      for (const blend of ['none', 'premultiplied', 'coverage'] as const) {
+        for (const planeAlpha of [1, 0.5]) {
+          // Alpha bytes of 0, 255 and in between, so every per-register fast path is taken somewhere.
+          const source: PixelMemory = { ...makeTarget(150, 40, 153, (i) => (i % 4 === 3 ? [0, 255, (i * 7) & 255][(i >> 6) % 3]! : (i * 37 + 11) & 255)), format };
+          const target = makeTarget(160, 60, 163, (i) => (i * 5) & 255);
+          const layers: RenderLayer[] = [
+            // Whole buffer at an odd offset, cut by the target's left edge: unaligned heads, 4-register blocks, tails.
+            { kind: 'buffer', source, dst: { left: -5, top: 3, right: 145, bottom: 43 }, blend, planeAlpha },
+            // An integer crop shown 1:1, partly below the target.
+            { kind: 'buffer', source, crop: { left: 7, top: 2, right: 90, bottom: 40 }, dst: { left: 41, top: 30, right: 124, bottom: 68 }, blend, planeAlpha },
+          ];
+          const [actual, expected] = both(renderer, target, layers, [{ left: 0, top: 0, right: 160, bottom: 50 }, { left: 3, top: 50, right: 77, bottom: 60 }], variant);
+          assert.deepEqual(actual, expected, `${variant} format ${format} ${blend} alpha ${planeAlpha}`);
         }
       }
     }
