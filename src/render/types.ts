@@ -98,7 +98,7 @@ export interface RenderStats {
   readonly layersDrawn: number;
   /** Target pixels written, summed over layers. */
   readonly pixelsTouched: number;
-  /** Horizontal bands the work was split into (one per thread). */
+  /** Horizontal bands the work was split into (a few per thread, claimed dynamically; 1 inline). */
   readonly bands: number;
   /** Wall time from submission to completion, milliseconds. */
   readonly elapsedMs: number;
