@@ -1,6 +1,6 @@
 // Renderer benchmark: the anchor scenes (a)-(d) of ../shared/anchors/README.md built the same way
 // as pixman_bench.c, single-threaded (composeSync) and with all cores (compose), against
-// pixman_bench and memcpy_bench run in this same process's run; plus NV12 -> RGBA of a 1080p
+// pixman_bench and memcpy_bench run in this same run, interleaved with our rounds; plus NV12 -> RGBA of a 1080p
 // frame and a 90-degree rotated full-screen layer.
 import { availableParallelism, loadavg } from 'node:os';
 
@@ -102,15 +102,22 @@ function pixmanTimes(runs: number): Map<string, { min: number; median: number }>
   return times;
 }
 
-function memcpyHot(): { min: number; median: number } | undefined {
+function memcpyHot(runs: number): { min: number; median: number } | undefined {
   const binary = anchorBinary('memcpy_bench');
-  const out = binary === undefined ? undefined : runAnchor(binary, ['200']);
+  const out = binary === undefined ? undefined : runAnchor(binary, [String(runs)]);
   const m = out?.match(/hot.*min\/med\/max =\s+([\d.]+)\s+([\d.]+)/);
   return m ? { min: Number(m[1]), median: Number(m[2]) } : undefined;
 }
 
-// The machine is shared: rounds alternate pixman and our scenes so load drift hits both alike.
-const ROUNDS = 3;
+// The machine is shared: many short rounds alternate pixman and our scenes so load drift hits
+// both alike, and both sides are summarised the same way: the median of the per-round medians.
+const ROUNDS = 10;
+const PIXMAN_RUNS_PER_ROUND = 12;
+const MEMCPY_RUNS_PER_ROUND = 20;
+
+function medianOfRounds(rounds: readonly (readonly number[])[]): number {
+  return summarize(rounds.filter((r) => r.length > 0).map((r) => summarize(r).median)).median;
+}
 
 export async function run(): Promise<void> {
   const notes: string[] = [];
@@ -118,36 +125,44 @@ export async function run(): Promise<void> {
   const single = new Renderer({ threads: 1 });
   const all = new Renderer({ threads: cores });
   notes.push(`load average at start ${loadavg()[0]?.toFixed(1) ?? '?'} on ${cores} cores`);
-  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds alternating pixman_bench and these scenes`);
+  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds alternating pixman_bench (${PIXMAN_RUNS_PER_ROUND} runs a case) and these scenes; medians are medians of per-round medians on both sides`);
   const list = scenes();
-  const oneThread = list.map((): number[] => []);
-  const allThreads = list.map((): number[] => []);
+  // [scene][round] -> samples
+  const oneThread = list.map((): number[][] => []);
+  const allThreads = list.map((): number[][] => []);
   const pixmanRounds: Map<string, { min: number; median: number }>[] = [];
+  const memcpyRounds: { min: number; median: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const pixman = pixmanTimes(40);
+    const pixman = pixmanTimes(PIXMAN_RUNS_PER_ROUND);
     if (pixman) pixmanRounds.push(pixman);
+    const memcpy = memcpyHot(MEMCPY_RUNS_PER_ROUND);
+    if (memcpy) memcpyRounds.push(memcpy);
     for (const [index, scene] of list.entries()) {
       const runs = Math.ceil(scene.runs / ROUNDS);
+      const one: number[] = [];
+      const many: number[] = [];
       for (let i = 0; i < 3; i++) single.composeSync(scene.target, scene.layers);
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
         single.composeSync(scene.target, scene.layers);
-        oneThread[index]!.push(performance.now() - t0);
+        one.push(performance.now() - t0);
       }
       for (let i = 0; i < 3; i++) await all.compose(scene.target, scene.layers);
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
         await all.compose(scene.target, scene.layers);
-        allThreads[index]!.push(performance.now() - t0);
+        many.push(performance.now() - t0);
       }
+      oneThread[index]!.push(one);
+      allThreads[index]!.push(many);
     }
   }
   if (pixmanRounds.length === 0) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
   const results: BenchResult[] = [];
   let phoneAllCores: BenchResult | undefined;
   for (const [index, scene] of list.entries()) {
-    const s1 = summarize(oneThread[index]!);
-    const sn = summarize(allThreads[index]!);
+    const s1 = { ...summarize(oneThread[index]!.flat()), median: medianOfRounds(oneThread[index]!) };
+    const sn = { ...summarize(allThreads[index]!.flat()), median: medianOfRounds(allThreads[index]!) };
     const letter = scene.peerCase;
     const peerTimes = letter === undefined ? [] : pixmanRounds.flatMap((m) => m.get(letter) ?? []);
     const peer = peerTimes.length > 0 ? summarize(peerTimes.map((t) => t.median)).median : undefined;
@@ -159,11 +174,14 @@ export async function run(): Promise<void> {
     results.push(multi);
     if (letter === 'c') phoneAllCores = multi;
   }
-  const memcpy = memcpyHot();
+  const memcpy = memcpyRounds.length === 0 ? undefined : {
+    median: summarize(memcpyRounds.map((m) => m.median)).median,
+    min: Math.min(...memcpyRounds.map((m) => m.min)),
+  };
   if (memcpy === undefined) notes.push('memcpy_bench unavailable: no memcpy floor');
   if (phoneAllCores && memcpy !== undefined) {
     const phoneMin = allThreads[list.findIndex((scene) => scene.peerCase === 'c')];
-    const ourMin = phoneMin ? summarize(phoneMin).min : Number.NaN;
+    const ourMin = phoneMin ? summarize(phoneMin.flat()).min : Number.NaN;
     results.push(withPeer({
       ...phoneAllCores,
       case: `(c) phone scene, ${cores} threads vs one memcpy of the frame`,
