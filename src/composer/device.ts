@@ -9,6 +9,7 @@ import type { HeadlessDisplay } from '../display/display.js';
 import { StratumError } from '../os/status.js';
 import { Fence, NO_FENCE, monotonicNow } from '../queue/fence.js';
 import type { Rect } from '../region/rect.js';
+import { rectsEqual } from '../region/rect.js';
 import { Region } from '../region/region.js';
 import { Renderer } from '../render/index.js';
 import type { RenderLayer, RenderStats, RenderTarget } from '../render/index.js';
@@ -168,7 +169,8 @@ export class SoftwareComposer {
 }
 
 interface PresentedLayer {
-  readonly key: string;
+  readonly type: Composition;
+  readonly state: ComposerLayerState;
   readonly visible: Region;
   readonly buffer: GraphicBuffer | null;
 }
@@ -379,11 +381,10 @@ export class ComposerDisplay {
     const presentFence = new Fence(`present-d${this.id}-${this.#presents + 1}`);
     for (const [id, s] of planeLayers) {
       const type = plan.types.get(id) ?? Composition.DEVICE;
-      const key = layerKey(type, s);
       const before = this.#presented.get(id);
-      if (!before || before.key !== key) damage = damage.union(s.visibleRegion).union(before?.visible ?? Region.EMPTY);
+      if (!before || !samePlacement(type, s, before)) damage = damage.union(s.visibleRegion).union(before?.visible ?? Region.EMPTY);
       else damage = damage.union(s.visibleRegion.xor(before.visible)).union(s.surfaceDamage);
-      next.set(id, { key, visible: s.visibleRegion, buffer: s.buffer });
+      next.set(id, { type, state: s, visible: s.visibleRegion, buffer: s.buffer });
     }
     for (const [id, before] of this.#presented) if (!next.has(id)) damage = damage.union(before.visible);
     for (const [id, s] of this.#layers) {
@@ -516,10 +517,23 @@ export class ComposerDisplay {
 }
 
 /** Everything about a plane layer that changes its pixels except new buffer content. */
-function layerKey(type: Composition, s: ComposerLayerState): string {
-  const f = s.displayFrame;
-  const c = s.sourceCrop;
-  return `${type} ${s.z} ${f.left} ${f.top} ${f.right} ${f.bottom} ${c.left} ${c.top} ${c.right} ${c.bottom} ${s.transform} ${s.blendMode} ${s.planeAlpha} ${s.color.r} ${s.color.g} ${s.color.b} ${s.buffer ? 'b' : 'c'}`;
+/** The layer lands where and how it did at the last present (content aside). */
+function samePlacement(type: Composition, s: ComposerLayerState, before: PresentedLayer): boolean {
+  const p = before.state;
+  if (p === s) return before.type === type;
+  return (
+    before.type === type &&
+    p.z === s.z &&
+    rectsEqual(p.displayFrame, s.displayFrame) &&
+    rectsEqual(p.sourceCrop, s.sourceCrop) &&
+    p.transform === s.transform &&
+    p.blendMode === s.blendMode &&
+    p.planeAlpha === s.planeAlpha &&
+    p.color.r === s.color.r &&
+    p.color.g === s.color.g &&
+    p.color.b === s.color.b &&
+    (p.buffer === null) === (s.buffer === null)
+  );
 }
 
 /** A plane's layer as the renderer draws it (the same mapping the compositor uses for CLIENT layers). */
@@ -569,25 +583,26 @@ function isRect(r: unknown): r is Rect {
   return ['left', 'top', 'right', 'bottom'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
 }
 
+function badLayerChange(id: ComposerLayerId, what: string): never {
+  throw new StratumError('BAD_VALUE', `composer layer ${id}: ${what}`);
+}
+
 function checkLayerChanges(id: ComposerLayerId, c: Partial<ComposerLayerState>): void {
-  const bad = (what: string): never => {
-    throw new StratumError('BAD_VALUE', `composer layer ${id}: ${what}`);
-  };
-  if (typeof c !== 'object' || c === null) bad('changes must be an object');
-  if (c.buffer !== undefined && c.buffer !== null && (typeof c.buffer !== 'object' || typeof c.buffer.format !== 'number')) bad('buffer must be a GraphicBuffer or null');
-  if (c.acquireFence !== undefined && !(c.acquireFence instanceof Fence)) bad('acquireFence must be a Fence');
-  if (c.blendMode !== undefined && !BLEND_MODES.includes(c.blendMode)) bad(`blendMode must be NONE, PREMULTIPLIED or COVERAGE, got ${String(c.blendMode)}`);
-  if (c.planeAlpha !== undefined && !(typeof c.planeAlpha === 'number' && c.planeAlpha >= 0 && c.planeAlpha <= 1)) bad(`planeAlpha must be in 0..1, got ${String(c.planeAlpha)}`);
-  if (c.sourceCrop !== undefined && !isRect(c.sourceCrop)) bad('sourceCrop must be a {left,top,right,bottom} of finite numbers');
+  if (typeof c !== 'object' || c === null) badLayerChange(id, 'changes must be an object');
+  if (c.buffer !== undefined && c.buffer !== null && (typeof c.buffer !== 'object' || typeof c.buffer.format !== 'number')) badLayerChange(id, 'buffer must be a GraphicBuffer or null');
+  if (c.acquireFence !== undefined && !(c.acquireFence instanceof Fence)) badLayerChange(id, 'acquireFence must be a Fence');
+  if (c.blendMode !== undefined && !BLEND_MODES.includes(c.blendMode)) badLayerChange(id, `blendMode must be NONE, PREMULTIPLIED or COVERAGE, got ${String(c.blendMode)}`);
+  if (c.planeAlpha !== undefined && !(typeof c.planeAlpha === 'number' && c.planeAlpha >= 0 && c.planeAlpha <= 1)) badLayerChange(id, `planeAlpha must be in 0..1, got ${String(c.planeAlpha)}`);
+  if (c.sourceCrop !== undefined && !isRect(c.sourceCrop)) badLayerChange(id, 'sourceCrop must be a {left,top,right,bottom} of finite numbers');
   if (c.displayFrame !== undefined && (!isRect(c.displayFrame) || ![c.displayFrame.left, c.displayFrame.top, c.displayFrame.right, c.displayFrame.bottom].every(Number.isInteger))) {
-    bad('displayFrame must be an integer {left,top,right,bottom}');
+    badLayerChange(id, 'displayFrame must be an integer {left,top,right,bottom}');
   }
-  if (c.transform !== undefined && !isTransform(c.transform)) bad(`transform must be 0..7, got ${String(c.transform)}`);
-  if (c.visibleRegion !== undefined && !(c.visibleRegion instanceof Region)) bad('visibleRegion must be a Region');
-  if (c.surfaceDamage !== undefined && !(c.surfaceDamage instanceof Region)) bad('surfaceDamage must be a Region');
-  if (c.z !== undefined && !Number.isInteger(c.z)) bad(`z must be an integer, got ${String(c.z)}`);
-  if (c.color !== undefined && !(typeof c.color === 'object' && c.color !== null && [c.color.r, c.color.g, c.color.b].every((v) => typeof v === 'number' && v >= 0 && v <= 1))) bad('color channels must be in 0..1');
-  if (c.compositionType !== undefined && !Object.values(Composition).includes(c.compositionType)) bad(`compositionType must be one of ${Object.values(Composition).join(', ')}, got ${String(c.compositionType)}`);
+  if (c.transform !== undefined && !isTransform(c.transform)) badLayerChange(id, `transform must be 0..7, got ${String(c.transform)}`);
+  if (c.visibleRegion !== undefined && !(c.visibleRegion instanceof Region)) badLayerChange(id, 'visibleRegion must be a Region');
+  if (c.surfaceDamage !== undefined && !(c.surfaceDamage instanceof Region)) badLayerChange(id, 'surfaceDamage must be a Region');
+  if (c.z !== undefined && !Number.isInteger(c.z)) badLayerChange(id, `z must be an integer, got ${String(c.z)}`);
+  if (c.color !== undefined && !(typeof c.color === 'object' && c.color !== null && [c.color.r, c.color.g, c.color.b].every((v) => typeof v === 'number' && v >= 0 && v <= 1))) badLayerChange(id, 'color channels must be in 0..1');
+  if (c.compositionType !== undefined && !Object.values(Composition).includes(c.compositionType)) badLayerChange(id, `compositionType must be one of ${Object.values(Composition).join(', ')}, got ${String(c.compositionType)}`);
 }
 
 function checkLimits(limits: PlaneLimits): PlaneLimits {

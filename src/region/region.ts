@@ -107,7 +107,7 @@ export class Region implements Iterable<Rect> {
 
   union(other: Region | Rect): Region {
     const b = toRegion(other);
-    if (b.isEmpty) return this;
+    if (b === this || b.isEmpty) return this;
     if (this.isEmpty) return b;
     if (this.isRect && b.isRect && this.containsRect(b.bounds())) return this;
     return new Region(combine(this.bands, b.bands, UNION));
@@ -116,6 +116,7 @@ export class Region implements Iterable<Rect> {
   intersect(other: Region | Rect): Region {
     const b = toRegion(other);
     if (b.isEmpty || this.isEmpty) return Region.EMPTY;
+    if (b === this) return this;
     if (this.isRect && b.isRect) {
       // Two rectangles: the common case of clips and footprints, without the band sweep.
       const p = this.bands[0]!;
@@ -133,11 +134,16 @@ export class Region implements Iterable<Rect> {
   subtract(other: Region | Rect): Region {
     const b = toRegion(other);
     if (b.isEmpty || this.isEmpty) return this;
+    if (b === this) return Region.EMPTY;
     return new Region(combine(this.bands, b.bands, SUBTRACT));
   }
 
   xor(other: Region | Rect): Region {
-    return new Region(combine(this.bands, toRegion(other).bands, XOR));
+    const b = toRegion(other);
+    if (b === this) return Region.EMPTY;
+    if (b.isEmpty) return this;
+    if (this.isEmpty) return b;
+    return new Region(combine(this.bands, b.bands, XOR));
   }
 
   translate(dx: number, dy: number): Region {
@@ -175,6 +181,7 @@ export class Region implements Iterable<Rect> {
   }
 
   equals(other: Region): boolean {
+    if (other === this) return true;
     if (this.bands.length !== other.bands.length) return false;
     for (let i = 0; i < this.bands.length; i++) {
       const a = this.bands[i]!;
