@@ -1,7 +1,7 @@
 // The video sink of screenrecord: Debian's ffmpeg fed I420 frames through stdin (libx264 for
-// mp4/h264, libvpx for webm), or plain files of raw frames without any encoder. Writes respect
-// the pipe's backpressure: while more than a few frames wait in the pipe, frames are refused
-// (the recorder counts them as dropped) instead of piling up in memory.
+// mp4/h264, libvpx for webm), or plain files of raw frames without any encoder. The sink never
+// copies a frame: it tells the recorder when each one has been passed on (the pipe took it), and
+// the recorder paces itself on that (src/media/recorder.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -29,8 +29,11 @@ export interface EncoderConfig {
 }
 
 export interface FrameSink {
-  /** False when the frame was refused (the encoder is behind; `force` waives that at the end). */
-  write(frame: Uint8Array, index: number, timeMs: number, force?: boolean): boolean;
+  /**
+   * Hands `frame` over as output frame `index`. `written` runs once the sink no longer reads
+   * `frame` (it may be reused from then on), also when the sink has failed.
+   */
+  write(frame: Uint8Array, index: number, timeMs: number, written: () => void): void;
   /** Flushes and closes; resolves when the file is complete. */
   finish(): Promise<void>;
   /** Set once the sink failed (EPIPE, encoder exit); later writes are refused. */
@@ -65,18 +68,13 @@ export function ffmpegArgs(config: EncoderConfig): string[] {
   }
 }
 
-/** Frames waiting in the pipe beyond which new ones are refused. */
-const MAX_PIPED_FRAMES = 4;
-
 class FfmpegSink implements FrameSink {
   readonly #child: ChildProcess;
-  readonly #frameBytes: number;
   #stderr = '';
   #error: StratumError | undefined;
   readonly #exited: Promise<number | null>;
 
   constructor(config: EncoderConfig) {
-    this.#frameBytes = (config.width * config.height * 3) / 2;
     // Its own process group: a Ctrl-C in the terminal reaches the recorder, which then closes
     // stdin so ffmpeg finishes the file, instead of ffmpeg dying half-way.
     this.#child = spawn(config.ffmpeg ?? 'ffmpeg', ffmpegArgs(config), { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
@@ -102,12 +100,15 @@ class FfmpegSink implements FrameSink {
     return this.#error;
   }
 
-  write(frame: Uint8Array, _index: number, _timeMs: number, force = false): boolean {
+  write(frame: Uint8Array, _index: number, _timeMs: number, written: () => void): void {
     const stdin = this.#child.stdin;
-    if (this.#error || !stdin || stdin.destroyed) return false;
-    if (!force && stdin.writableLength >= MAX_PIPED_FRAMES * this.#frameBytes) return false;
-    stdin.write(frame);
-    return true;
+    if (this.#error || !stdin || stdin.destroyed) {
+      queueMicrotask(written);
+      return;
+    }
+    // The stream keeps a reference (no copy) until the pipe has taken every byte, then calls back
+    // (with an error too, once the stream is destroyed).
+    stdin.write(frame, () => written());
   }
 
   async finish(): Promise<void> {
@@ -143,8 +144,10 @@ class RawSink implements FrameSink {
     return this.#error;
   }
 
-  write(frame: Uint8Array, index: number, timeMs: number): boolean {
-    if (this.#error) return false;
+  write(frame: Uint8Array, index: number, timeMs: number, written: () => void): void {
+    // Synchronous writes: the frame is free again right away (told after this call returns).
+    queueMicrotask(written);
+    if (this.#error) return;
     try {
       if (this.#header) {
         const header = new DataView(new ArrayBuffer(FRAME_HEADER_BYTES));
@@ -157,10 +160,8 @@ class RawSink implements FrameSink {
         writeSync(this.#fd, new Uint8Array(header.buffer));
       }
       writeSync(this.#fd, frame);
-      return true;
     } catch (error) {
       this.#error = new StratumError('INVALID_OPERATION', `writing ${this.#config.file} failed: ${String(error)}`);
-      return false;
     }
   }
 

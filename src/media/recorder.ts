@@ -12,7 +12,7 @@ import { StratumError } from '../os/status.js';
 import type { FrameSink, OutputFormat } from './encoder.js';
 import { openSink } from './encoder.js';
 import { drawI420Text } from './overlay.js';
-import { i420Size, rgbaToI420 } from './yuv.js';
+import { i420Size, rgbaToI420Async } from './yuv.js';
 
 export const DEFAULT_BIT_RATE_MBPS = 20;
 export const BIT_RATE_RANGE_MBPS = { min: 0.1, max: 200 } as const;
@@ -126,8 +126,15 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ reason: r, message });
     };
+    const checkFailures = (): void => {
+      if (sink.error) stop('stopped', `the encoder failed: ${sink.error.message}`);
+      else if (run.failure) stop('stopped', `the recording failed: ${run.failure.message}`);
+    };
     const limitTimer = setTimeout(() => stop('time-limit', `time limit of ${timeLimitMs / 1000} s reached`), timeLimitMs);
-    const progressTimer = setInterval(() => options.onProgress?.(run.progress()), 500);
+    const progressTimer = setInterval(() => {
+      options.onProgress?.(run.progress());
+      checkFailures();
+    }, 500);
     const onAbort = (): void => stop('stopped', 'stopped');
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort);
@@ -144,42 +151,114 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
         stop('time-limit', `time limit of ${timeLimitMs / 1000} s reached`);
         return;
       }
-      try {
-        run.add(frame);
-      } finally {
-        frame.release();
-      }
-      if (sink.error) stop('stopped', `the encoder failed: ${sink.error.message}`);
+      // The recording takes the frame: it releases it once converted (off this thread).
+      run.add(frame);
+      checkFailures();
     });
   });
 
   // At the time limit the file runs exactly that long (an unchanged screen still counts as recorded
-  // time); on Ctrl-C or a disconnect it ends with the last frame, so stopping never waits for an
-  // encoder that fell behind to work through seconds of repeats.
-  if (reason.reason === 'time-limit') run.finish(timeLimitMs);
+  // time); on Ctrl-C or a disconnect it ends with the last frame taken. Either way the frames taken
+  // are converted and written first (at most a pool of them, see Recording).
   if (reason.reason !== 'display-removed') await display.destroy().catch(() => undefined);
+  await run.finish(reason.reason === 'time-limit' ? timeLimitMs : undefined);
   try {
     await sink.finish();
   } catch (error) {
     throw new StratumError('INVALID_OPERATION', `the recording could not be finalized: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (sink.error) throw sink.error;
+  if (run.failure) throw run.failure;
   const progress = run.progress();
   log(`${progress.frames} frames (${progress.framesReceived} received, ${progress.dropped} dropped) in ${progress.seconds.toFixed(2)} s: ${reason.message}`);
+  log(`dropped: ${run.dropSummary()}`);
   return { ...progress, file: options.file, format, width: size.width, height: size.height, fps, reason: reason.reason, message: reason.message };
 }
 
-/** The constant-rate timeline of one recording. */
+/** Bytes of converted frames a recording may hold at once (the encoder's slack, e.g. its start-up). */
+const POOL_BYTES = 48 * 1024 * 1024;
+/** Fewest pooled frames, whatever their size. */
+const MIN_POOL_FRAMES = 4;
+/** Frames handed to the encoder and not yet taken by it, repeats included, beyond which writing pauses. */
+const MAX_QUEUED_WRITES = 8;
+
+/** An I420 frame of the pool: back in the pool once the last holder lets go. */
+class PooledFrame {
+  #holders = 0;
+  constructor(
+    readonly data: Uint8Array<ArrayBuffer>,
+    private readonly pool: FramePool,
+  ) {}
+
+  hold(): this {
+    this.#holders += 1;
+    return this;
+  }
+
+  let(): void {
+    this.#holders -= 1;
+    if (this.#holders === 0) this.pool.give(this);
+  }
+}
+
+/** Reused I420 frames (allocated on demand up to `max`): the recorder allocates nothing per frame. */
+class FramePool {
+  readonly #free: PooledFrame[] = [];
+  #allocated = 0;
+  constructor(
+    private readonly bytes: number,
+    readonly max: number,
+  ) {}
+
+  /** A frame held once by the caller, or undefined when all `max` are in use. */
+  take(): PooledFrame | undefined {
+    let frame = this.#free.pop();
+    if (!frame && this.#allocated < this.max) {
+      frame = new PooledFrame(new Uint8Array(this.bytes), this);
+      this.#allocated += 1;
+    }
+    return frame?.hold();
+  }
+
+  give(frame: PooledFrame): void {
+    this.#free.push(frame);
+  }
+}
+
+interface Conversion {
+  readonly slot: number;
+  readonly frame: PooledFrame;
+  state: 'converting' | 'ready' | 'failed';
+}
+
+/**
+ * The constant-rate timeline of one recording. Each composed frame is converted on the threadpool
+ * into a pooled I420 frame (the display buffer stays pinned and held until then, and goes back
+ * right after); converted frames are written in order at their timeline slot, the slots in between
+ * repeating the previous frame. A frame is dropped only when its picture never reaches the file.
+ */
 class Recording {
   firstFrameAt: number | undefined;
-  /** The newest converted frame (written again for unchanged periods). */
-  #current: Uint8Array | undefined;
-  /** Index of the last frame written; -1 before the first. */
+  readonly #pool: FramePool;
+  /** Conversions in arrival order; written as they become ready at the head. */
+  readonly #conversions: Conversion[] = [];
+  /** The newest picture written (or about to be): repeats show it. */
+  #current: PooledFrame | undefined;
+  /** Whether #current has been written at least once. */
+  #currentShown = false;
+  /** Last slot written; -1 before the first. */
   #lastIndex = -1;
+  /** Position of the last placed frame: slot and exact (fractional) slot. */
+  #placed: { slot: number; exact: number } | undefined;
+  #queuedWrites = 0;
+  #pumping = false;
   #written = 0;
   #received = 0;
-  #droppedByEncoder = 0;
   #droppedByDisplay = 0;
+  #droppedByRecorder = 0;
+  #droppedNoBuffer = 0;
+  #failure: StratumError | undefined;
+  #settled: (() => void) | undefined;
   readonly #startedAt = performance.now();
   readonly #periodMs: number;
 
@@ -191,40 +270,96 @@ class Recording {
     private readonly bugreport: boolean,
   ) {
     this.#periodMs = 1000 / fps;
+    const bytes = i420Size(width, height);
+    this.#pool = new FramePool(bytes, Math.max(MIN_POOL_FRAMES, Math.floor(POOL_BYTES / bytes)));
   }
 
+  /** A conversion failed (the recording should stop). */
+  get failure(): StratumError | undefined {
+    return this.#failure;
+  }
+
+  /** Takes `frame` (and releases it, now or once converted). */
   add(frame: VirtualDisplayFrame): void {
     this.#received += 1;
     this.#droppedByDisplay = frame.framesDropped;
     const buffer = frame.buffer;
     if (buffer.format !== PixelFormat.RGBA_8888 || buffer.width !== this.width || buffer.height !== this.height) {
+      frame.release();
       throw new StratumError('BAD_VALUE', `frame ${frame.frameNumber} is ${buffer.width}x${buffer.height} format ${buffer.format}, expected ${this.width}x${this.height} RGBA_8888`);
     }
     this.firstFrameAt ??= frame.timestamp;
-    const index = this.#slotOf(frame.timestamp);
-    // The screen did not change in between: those periods show the previous frame.
-    this.#fillTo(index - 1);
-    const yuv = new Uint8Array(i420Size(this.width, this.height));
-    rgbaToI420({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.width, height: this.height }, yuv);
-    this.#current = yuv;
-    // Two frames in one period (the newer replaces the one written), or the encoder is behind
-    // (its period is filled later with newer content): either way this frame is lost.
-    if (index <= this.#lastIndex || !this.#emit(index, false)) this.#droppedByEncoder += 1;
+    const placed = this.#place(frame.timestamp);
+    const target = this.#pool.take();
+    if (!target) {
+      // Every pooled frame waits for the encoder: it is that far behind.
+      this.#droppedNoBuffer += 1;
+      frame.release();
+      return;
+    }
+    this.#placed = placed;
+    let unpin: () => void;
+    try {
+      unpin = buffer.pin();
+    } catch (error) {
+      target.let();
+      frame.release();
+      throw error;
+    }
+    const conversion: Conversion = { slot: placed.slot, frame: target, state: 'converting' };
+    this.#conversions.push(conversion);
+    const done = (): void => {
+      unpin();
+      frame.release();
+      this.#pump();
+    };
+    rgbaToI420Async({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.width, height: this.height }, target.data).then(
+      () => {
+        conversion.state = 'ready';
+        done();
+      },
+      (error: unknown) => {
+        conversion.state = 'failed';
+        this.#failure ??= new StratumError('INVALID_OPERATION', `converting frame ${frame.frameNumber} failed: ${error instanceof Error ? error.message : String(error)}`);
+        done();
+      },
+    );
   }
 
   /** True when a frame taken at `timestamp` falls on a slot at or past the end of a `limitMs` recording. */
   isPastLimit(timestamp: number, limitMs: number): boolean {
     if (this.firstFrameAt === undefined) return false;
-    return this.#slotOf(timestamp) >= Math.round(limitMs / this.#periodMs);
+    return this.#place(timestamp).slot >= Math.round(limitMs / this.#periodMs);
   }
 
-  #slotOf(timestamp: number): number {
-    return Math.max(0, Math.round((timestamp - (this.firstFrameAt ?? timestamp)) / this.#periodMs));
+  /**
+   * The slot of a frame presented at `timestamp`: the nearest one. Presentation times jitter by
+   * the composition's length, so a frame at least half a period after the previous one that rounds
+   * onto that one's slot is a frame of the next period and goes to the next slot (never more than
+   * a period early); only frames closer together share a slot (the newer replaces the older).
+   */
+  #place(timestamp: number): { slot: number; exact: number } {
+    const exact = (timestamp - (this.firstFrameAt ?? timestamp)) / this.#periodMs;
+    let slot = Math.max(0, Math.round(exact));
+    const previous = this.#placed;
+    if (previous && slot <= previous.slot && exact - previous.exact >= 0.5 && previous.slot + 1 - exact < 1) slot = previous.slot + 1;
+    return { slot, exact };
   }
 
-  /** Repeats the last frame up to the end of the recording. */
-  finish(endMs: number): void {
-    this.#fillTo(Math.round(endMs / this.#periodMs) - 1, true);
+  /**
+   * Resolves once every frame taken has been converted and handed to the sink; with `endMs` (the
+   * time limit) the last picture then repeats to exactly that length.
+   */
+  async finish(endMs?: number): Promise<void> {
+    while (this.#conversions.length > 0 && !this.sink.error) {
+      await new Promise<void>((resolve) => (this.#settled = resolve));
+      this.#settled = undefined;
+    }
+    if (endMs !== undefined) this.#fillTo(Math.round(endMs / this.#periodMs) - 1, true);
+    // The stop ends the file: a last picture never written is lost.
+    if (this.#current && !this.#currentShown) this.#droppedByRecorder += 1;
+    this.#current?.let();
+    this.#current = undefined;
   }
 
   progress(): RecordProgress {
@@ -234,30 +369,79 @@ class Recording {
       frames: this.#written,
       framesReceived: this.#received,
       fps: seconds > 0 ? this.#written / seconds : 0,
-      dropped: this.#droppedByDisplay + this.#droppedByEncoder,
+      dropped: this.#droppedByDisplay + this.#droppedByRecorder + this.#droppedNoBuffer,
     };
   }
 
-  #fillTo(index: number, force = false): void {
-    while (this.#current && this.#lastIndex < index && !this.sink.error) {
-      if (!this.#emit(this.#lastIndex + 1, force)) return;
-    }
+  /** Where the dropped frames went, for --verbose. */
+  dropSummary(): string {
+    return `${this.#droppedByDisplay} while the recorder held every display buffer, ${this.#droppedNoBuffer} with the encoder ${this.#pool.max} frames behind, ${this.#droppedByRecorder} replaced before being written`;
   }
 
-  /** Writes the current frame at `index`; false when the encoder refused it (nothing advances). */
-  #emit(index: number, force: boolean): boolean {
-    const current = this.#current;
-    if (!current) return false;
-    let frame = current;
-    if (this.bugreport) {
-      frame = current.slice();
-      const ms = index * this.#periodMs;
-      drawI420Text(frame, this.width, this.height, `${formatClock(ms)} F${index}`);
+  /** Writes converted frames, in order, while the encoder takes them. */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        const head = this.#conversions[0];
+        if (!head || head.state === 'converting') break;
+        if (head.state === 'failed') {
+          this.#conversions.shift();
+          head.frame.let();
+          this.#droppedByRecorder += 1;
+          continue;
+        }
+        // The gap before it repeats the previous picture; the frame itself may have to wait for room.
+        if (!this.#fillTo(head.slot - 1, false)) break;
+        if (head.slot > this.#lastIndex && this.#queuedWrites >= MAX_QUEUED_WRITES && !this.sink.error) break;
+        this.#conversions.shift();
+        this.#adopt(head.frame);
+        if (head.slot > this.#lastIndex) this.#emit(head.slot);
+      }
+    } finally {
+      this.#pumping = false;
     }
-    if (!this.sink.write(frame, index, index * this.#periodMs, force)) return false;
+    if (this.#conversions.length === 0 || this.sink.error) this.#settled?.();
+  }
+
+  /** `frame` is the newest picture; the one it replaces is dropped if it was never written. */
+  #adopt(frame: PooledFrame): void {
+    if (this.#current && !this.#currentShown) this.#droppedByRecorder += 1;
+    this.#current?.let();
+    this.#current = frame;
+    this.#currentShown = false;
+  }
+
+  /** Repeats the current picture up to `index`; false when it stopped for room (`force` never does). */
+  #fillTo(index: number, force: boolean): boolean {
+    while (this.#current && this.#lastIndex < index && !this.sink.error) {
+      if (!force && this.#queuedWrites >= MAX_QUEUED_WRITES) return false;
+      this.#emit(this.#lastIndex + 1);
+    }
+    return true;
+  }
+
+  /** Writes the current picture at `index`. */
+  #emit(index: number): void {
+    const current = this.#current;
+    if (!current) return;
+    let data: Uint8Array = current.data;
+    if (this.bugreport) {
+      data = current.data.slice();
+      const ms = index * this.#periodMs;
+      drawI420Text(data, this.width, this.height, `${formatClock(ms)} F${index}`);
+    }
+    current.hold();
+    this.#queuedWrites += 1;
+    this.sink.write(data, index, index * this.#periodMs, () => {
+      this.#queuedWrites -= 1;
+      current.let();
+      this.#pump();
+    });
     this.#written += 1;
     this.#lastIndex = index;
-    return true;
+    this.#currentShown = true;
   }
 }
 

@@ -5,11 +5,14 @@ import { StratumError } from '../os/status.js';
 
 interface YuvNative {
   rgbaToI420(src: ArrayBuffer, srcOffset: number, srcStrideBytes: number, width: number, height: number, dst: ArrayBuffer, dstOffset: number): void;
+  rgbaToI420Async(src: ArrayBuffer, srcOffset: number, srcStrideBytes: number, width: number, height: number, dst: ArrayBuffer, dstOffset: number): Promise<void>;
 }
 
 function yuvNative(): YuvNative {
   const addon = native as unknown as Partial<YuvNative>;
-  if (typeof addon.rgbaToI420 !== 'function') throw new StratumError('NO_INIT', 'the native addon has no YUV kernel; rebuild it (node scripts/build-native.mjs)');
+  if (typeof addon.rgbaToI420 !== 'function' || typeof addon.rgbaToI420Async !== 'function') {
+    throw new StratumError('NO_INIT', 'the native addon has no YUV kernel; rebuild it (node scripts/build-native.mjs)');
+  }
   return addon as YuvNative;
 }
 
@@ -29,8 +32,24 @@ export interface RgbaImage {
   readonly height: number;
 }
 
-/** Converts `src` into `dst` (i420Size bytes at dst.byteOffset). Width and height must be even. */
+/** Converts `src` into `dst` (i420Size bytes at dst.byteOffset) on this thread. Width and height must be even. */
 export function rgbaToI420(src: RgbaImage, dst: Uint8Array): void {
+  const out = checkConversion(src, dst);
+  yuvNative().rgbaToI420(src.buffer, src.offset ?? 0, src.strideBytes, src.width, src.height, out, dst.byteOffset);
+}
+
+/**
+ * The same conversion on the libuv threadpool: this thread never touches the pixels. Both buffers
+ * are read and written until the Promise settles: keep the source's memory mapped (pin a
+ * GraphicBuffer) and leave `dst` alone until then. Bad arguments throw at once, as rgbaToI420.
+ */
+export function rgbaToI420Async(src: RgbaImage, dst: Uint8Array): Promise<void> {
+  const out = checkConversion(src, dst);
+  return yuvNative().rgbaToI420Async(src.buffer, src.offset ?? 0, src.strideBytes, src.width, src.height, out, dst.byteOffset);
+}
+
+/** Throws BAD_VALUE naming what is wrong; returns the memory `dst` views. */
+function checkConversion(src: RgbaImage, dst: Uint8Array): ArrayBuffer {
   const { width, height, strideBytes } = src;
   const offset = src.offset ?? 0;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width % 2 !== 0 || height % 2 !== 0) {
@@ -42,5 +61,5 @@ export function rgbaToI420(src: RgbaImage, dst: Uint8Array): void {
   }
   if (dst.byteLength < i420Size(width, height)) throw new StratumError('BAD_VALUE', `the I420 output needs ${i420Size(width, height)} bytes, got ${dst.byteLength}`);
   if (!(dst.buffer instanceof ArrayBuffer)) throw new StratumError('BAD_VALUE', 'the I420 output must be backed by an ArrayBuffer');
-  yuvNative().rgbaToI420(src.buffer, offset, strideBytes, width, height, dst.buffer, dst.byteOffset);
+  return dst.buffer;
 }

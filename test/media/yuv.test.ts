@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StratumError } from '../../src/os/status.js';
-import { i420Size, rgbaToI420 } from '../../src/media/yuv.js';
+import { i420Size, rgbaToI420, rgbaToI420Async } from '../../src/media/yuv.js';
 
 /** BT.601 limited range; chroma from the rounded 2x2 RGB average. */
 function referenceI420(src: Uint8Array, offset: number, stride: number, width: number, height: number): Uint8Array {
@@ -47,6 +47,18 @@ test('the kernel equals the reference on random pixels, with row padding and an 
   }
 });
 
+test('the threadpool conversion gives the same bytes, several at once into one buffer at offsets', async () => {
+  const width = 640;
+  const height = 360;
+  const stride = width * 4 + 32;
+  const frameBytes = i420Size(width, height);
+  const sources = [1, 2, 3].map((seed) => randomBytes(stride * height, seed));
+  const out = new Uint8Array(frameBytes * 3 + 8);
+  await Promise.all(sources.map((src, i) => rgbaToI420Async({ buffer: src.buffer, strideBytes: stride, width, height }, out.subarray(8 + i * frameBytes, 8 + (i + 1) * frameBytes))));
+  sources.forEach((src, i) => assert.deepEqual(out.subarray(8 + i * frameBytes, 8 + (i + 1) * frameBytes), referenceI420(src, 0, stride, width, height), `frame ${i}`));
+  assert.deepEqual([...out.subarray(0, 8)], [0, 0, 0, 0, 0, 0, 0, 0], 'nothing written before the offset');
+});
+
 test('extremes: black is Y 16, white Y 235, chroma of greys 128', () => {
   const src = new Uint8Array(4 * 4 * 2);
   src.fill(255, 16); // second row white (alpha too)
@@ -64,4 +76,8 @@ test('bad sizes and buffers are refused with BAD_VALUE naming the problem', () =
   bad(() => rgbaToI420({ buffer: src.buffer, strideBytes: 4, width: 2, height: 2 }, dst), /stride 4 bytes/);
   bad(() => rgbaToI420({ buffer: src.buffer, strideBytes: 16, width: 4, height: 6 }, dst), /does not fit in 64 bytes/);
   bad(() => rgbaToI420({ buffer: src.buffer, strideBytes: 8, width: 2, height: 2 }, new Uint8Array(5)), /needs 6 bytes/);
+  // The threadpool form refuses the same way, at once (no Promise to reject).
+  bad(() => void rgbaToI420Async({ buffer: src.buffer, strideBytes: 12, width: 3, height: 2 }, dst), /even width and height/);
+  bad(() => void rgbaToI420Async({ buffer: src.buffer, strideBytes: 16, width: 4, height: 6 }, dst), /does not fit in 64 bytes/);
+  bad(() => void rgbaToI420Async({ buffer: src.buffer, strideBytes: 8, width: 2, height: 2 }, new Uint8Array(5)), /needs 6 bytes/);
 });
