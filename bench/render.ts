@@ -61,7 +61,9 @@ function nv12Frame(width: number, height: number): PixelMemory {
 
 const screen = { left: 0, top: 0, right: W, bottom: H };
 
-function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; target: PixelMemory; runs: number }[] {
+// Per round, each scene is warmed up and timed as pixman_bench does its cases: `warm` frames (10, 3
+// for the slow bilinear case) before PIXMAN_RUNS_PER_ROUND timed ones.
+function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; target: PixelMemory; warm: number }[] {
   const target = image(W, H, PixelFormat.RGBA_8888, opaque(1));
   const fullOpaque = image(W, H, PixelFormat.RGBA_8888, opaque(2));
   const fullTranslucent = image(W, H, PixelFormat.RGBA_8888, translucent(0x80, 3));
@@ -75,10 +77,10 @@ function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; tar
   const videoTarget = image(1920, 1080, PixelFormat.RGBA_8888, opaque(10));
   const nav = { left: 0, top: H - 80, right: W, bottom: H };
   return [
-    { name: '(a) SRC full-screen copy', peerCase: 'a', target, runs: 100, layers: [{ kind: 'buffer', source: fullOpaque, dst: screen, blend: 'none' }] },
-    { name: '(b) OVER a=0x80 full-screen', peerCase: 'b', target, runs: 100, layers: [{ kind: 'buffer', source: fullTranslucent, dst: screen }] },
+    { name: '(a) SRC full-screen copy', peerCase: 'a', target, warm: 10, layers: [{ kind: 'buffer', source: fullOpaque, dst: screen, blend: 'none' }] },
+    { name: '(b) OVER a=0x80 full-screen', peerCase: 'b', target, warm: 10, layers: [{ kind: 'buffer', source: fullTranslucent, dst: screen }] },
     {
-      name: '(c) phone scene, 4 layers', peerCase: 'c', target, runs: 100, layers: [
+      name: '(c) phone scene, 4 layers', peerCase: 'c', target, warm: 10, layers: [
         { kind: 'buffer', source: statusBar, dst: { left: 0, top: 0, right: W, bottom: 80 }, blend: 'none' },
         { kind: 'buffer', source: app, dst: { left: 0, top: 80, right: W, bottom: 2320 } },
         { kind: 'clear', color: { r: 0, g: 0, b: 0, a: 255 }, dst: nav },
@@ -86,9 +88,9 @@ function scenes(): { name: string; peerCase?: string; layers: RenderLayer[]; tar
         { kind: 'buffer', source: overlay, dst: { left: (W - 400) / 2, top: (H - 400) / 2, right: (W + 400) / 2, bottom: (H + 400) / 2 } },
       ],
     },
-    { name: '(d) bilinear 2x OVER 540x1200->full', peerCase: 'd', target, runs: 40, layers: [{ kind: 'buffer', source: small, dst: screen, filter: 'bilinear' }] },
-    { name: 'NV12 BT.709 1920x1080 -> RGBA', target: videoTarget, runs: 60, layers: [{ kind: 'buffer', source: video, dst: { left: 0, top: 0, right: 1920, bottom: 1080 }, yuv: { matrix: 'bt709', range: 'limited' } }] },
-    { name: 'rotated 90 full-screen layer', target, runs: 60, layers: [{ kind: 'buffer', source: rotated, dst: screen, transform: Transform.ROT_90, blend: 'none' }] },
+    { name: '(d) bilinear 2x OVER 540x1200->full', peerCase: 'd', target, warm: 3, layers: [{ kind: 'buffer', source: small, dst: screen, filter: 'bilinear' }] },
+    { name: 'NV12 BT.709 1920x1080 -> RGBA', target: videoTarget, warm: 3, layers: [{ kind: 'buffer', source: video, dst: { left: 0, top: 0, right: 1920, bottom: 1080 }, yuv: { matrix: 'bt709', range: 'limited' } }] },
+    { name: 'rotated 90 full-screen layer', target, warm: 3, layers: [{ kind: 'buffer', source: rotated, dst: screen, transform: Transform.ROT_90, blend: 'none' }] },
   ];
 }
 
@@ -119,6 +121,15 @@ function medianOfRounds(rounds: readonly (readonly number[])[]): number {
   return summarize(rounds.filter((r) => r.length > 0).map((r) => summarize(r).median)).median;
 }
 
+/** Median over rounds of (our round median / the peer's median in the same round): load drift cancels out. */
+function pairedRatio(ours: readonly (readonly number[])[], peer: readonly (number | undefined)[]): number | undefined {
+  const ratios = ours.flatMap((samples, r) => {
+    const p = peer[r];
+    return p === undefined || samples.length === 0 ? [] : [summarize(samples).median / p];
+  });
+  return ratios.length === 0 ? undefined : summarize(ratios).median;
+}
+
 export async function run(): Promise<void> {
   const notes: string[] = [];
   const cores = availableParallelism();
@@ -130,24 +141,23 @@ export async function run(): Promise<void> {
   // [scene][round] -> samples
   const oneThread = list.map((): number[][] => []);
   const allThreads = list.map((): number[][] => []);
-  const pixmanRounds: Map<string, { min: number; median: number }>[] = [];
-  const memcpyRounds: { min: number; median: number }[] = [];
+  // Index r holds round r's figures (undefined when that run failed), so rounds pair up.
+  const pixmanRounds: (Map<string, { min: number; median: number }> | undefined)[] = [];
+  const memcpyRounds: ({ min: number; median: number } | undefined)[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const pixman = pixmanTimes(PIXMAN_RUNS_PER_ROUND);
-    if (pixman) pixmanRounds.push(pixman);
-    const memcpy = memcpyHot(MEMCPY_RUNS_PER_ROUND);
-    if (memcpy) memcpyRounds.push(memcpy);
+    pixmanRounds.push(pixmanTimes(PIXMAN_RUNS_PER_ROUND));
+    memcpyRounds.push(memcpyHot(MEMCPY_RUNS_PER_ROUND));
     for (const [index, scene] of list.entries()) {
-      const runs = Math.ceil(scene.runs / ROUNDS);
+      const runs = PIXMAN_RUNS_PER_ROUND;
       const one: number[] = [];
       const many: number[] = [];
-      for (let i = 0; i < 3; i++) single.composeSync(scene.target, scene.layers);
+      for (let i = 0; i < scene.warm; i++) single.composeSync(scene.target, scene.layers);
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
         single.composeSync(scene.target, scene.layers);
         one.push(performance.now() - t0);
       }
-      for (let i = 0; i < 3; i++) await all.compose(scene.target, scene.layers);
+      for (let i = 0; i < scene.warm; i++) await all.compose(scene.target, scene.layers);
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
         await all.compose(scene.target, scene.layers);
@@ -157,35 +167,40 @@ export async function run(): Promise<void> {
       allThreads[index]!.push(many);
     }
   }
-  if (pixmanRounds.length === 0) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
+  if (pixmanRounds.every((m) => m === undefined)) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
   const results: BenchResult[] = [];
   let phoneAllCores: BenchResult | undefined;
   for (const [index, scene] of list.entries()) {
     const s1 = { ...summarize(oneThread[index]!.flat()), median: medianOfRounds(oneThread[index]!) };
     const sn = { ...summarize(allThreads[index]!.flat()), median: medianOfRounds(allThreads[index]!) };
     const letter = scene.peerCase;
-    const peerTimes = letter === undefined ? [] : pixmanRounds.flatMap((m) => m.get(letter) ?? []);
+    const peerTimes = letter === undefined ? [] : pixmanRounds.flatMap((m) => m?.get(letter) ?? []);
     const peer = peerTimes.length > 0 ? summarize(peerTimes.map((t) => t.median)).median : undefined;
     // Minimums show the uncontended cost when the shared machine is busy.
     const peerMin = peerTimes.length > 0 ? Math.min(...peerTimes.map((t) => t.min)) : undefined;
-    const minNote = `min ${round(s1.min)}${peerMin === undefined ? '' : ` vs pixman min ${peerMin} (ratio ${round(s1.min / peerMin)})`}`;
+    const paired = letter === undefined ? undefined : pairedRatio(oneThread[index]!, pixmanRounds.map((m) => m?.get(letter)?.median));
+    const minNote = `min ${round(s1.min)}${peerMin === undefined ? '' : ` vs pixman min ${peerMin} (ratio ${round(s1.min / peerMin)})`}` +
+      (paired === undefined ? '' : `; paired per-round ratio ${round(paired)}`);
     results.push(withPeer({ case: `${scene.name}, 1 thread`, metric: 'ms_per_frame', median: round(s1.median), p99: round(s1.p99), note: minNote }, 'pixman', peer));
     const multi: BenchResult = { case: `${scene.name}, ${cores} threads`, metric: 'ms_per_frame', median: round(sn.median), p99: round(sn.p99), note: `min ${round(sn.min)}` };
     results.push(multi);
     if (letter === 'c') phoneAllCores = multi;
   }
-  const memcpy = memcpyRounds.length === 0 ? undefined : {
-    median: summarize(memcpyRounds.map((m) => m.median)).median,
-    min: Math.min(...memcpyRounds.map((m) => m.min)),
+  const memcpyRan = memcpyRounds.filter((m): m is { min: number; median: number } => m !== undefined);
+  const memcpy = memcpyRan.length === 0 ? undefined : {
+    median: summarize(memcpyRan.map((m) => m.median)).median,
+    min: Math.min(...memcpyRan.map((m) => m.min)),
   };
   if (memcpy === undefined) notes.push('memcpy_bench unavailable: no memcpy floor');
   if (phoneAllCores && memcpy !== undefined) {
-    const phoneMin = allThreads[list.findIndex((scene) => scene.peerCase === 'c')];
-    const ourMin = phoneMin ? summarize(phoneMin.flat()).min : Number.NaN;
+    const phoneRounds = allThreads[list.findIndex((scene) => scene.peerCase === 'c')] ?? [];
+    const ourMin = phoneRounds.length > 0 ? summarize(phoneRounds.flat()).min : Number.NaN;
+    const paired = pairedRatio(phoneRounds, memcpyRounds.map((m) => m?.median));
     results.push(withPeer({
       ...phoneAllCores,
       case: `(c) phone scene, ${cores} threads vs one memcpy of the frame`,
-      note: `goal <= 1.5; min ${round(ourMin)} vs memcpy min ${memcpy.min} (ratio ${round(ourMin / memcpy.min)})`,
+      note: `goal <= 1.5; min ${round(ourMin)} vs memcpy min ${memcpy.min} (ratio ${round(ourMin / memcpy.min)})` +
+        (paired === undefined ? '' : `; paired per-round ratio ${round(paired)}`),
     }, 'memcpy hot', memcpy.median));
   }
   const b = results.find((r) => r.case.startsWith('(b)') && r.ratio !== undefined);
