@@ -108,13 +108,16 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
   log(`recording display ${source.id} (${source.name}, ${source.width}x${source.height} @ ${source.refreshRate} Hz) to ${options.file}: ${format} ${size.width}x${size.height} @ ${fps} fps, ${options.bitRateMbps ?? DEFAULT_BIT_RATE_MBPS} Mbps, limit ${timeLimitMs / 1000} s`);
 
   let display: RemoteVirtualDisplay;
+  let grid: VsyncGrid | undefined;
   try {
+    grid = await learnVsyncGrid(client);
+    log(grid ? `VSync grid: every ${grid.period.toFixed(3)} ms` : 'no VSync came within 500 ms: frames are placed by their presentation times');
     display = await client.createVirtualDisplay({ name: 'ScreenRecorder', width: size.width, height: size.height, mirror: source.id });
   } catch (error) {
     await sink.finish().catch(() => undefined);
     throw error;
   }
-  const run = new Recording(sink, size.width, size.height, fps, options.bugreport ?? false);
+  const run = new Recording(sink, size.width, size.height, fps, options.bugreport ?? false, grid);
 
   let stopped = false;
   const reason = await new Promise<{ reason: StopReason; message: string }>((resolve) => {
@@ -225,6 +228,27 @@ class FramePool {
   }
 }
 
+/** The compositor's VSyncs: phase + k * period (ms, this process's clock). */
+export interface VsyncGrid {
+  readonly phase: number;
+  readonly period: number;
+}
+
+/** The VSync grid from one frame callback, or undefined when none comes within `timeoutMs`. */
+export function learnVsyncGrid(client: StratumClient, timeoutMs = 500): Promise<VsyncGrid | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      cancel();
+      resolve(undefined);
+    }, timeoutMs);
+    const cancel = client.choreographer.postFrameCallback((frame) => {
+      clearTimeout(timer);
+      // expectedPresentTime lies on the grid itself (frameTime carries the app phase offset).
+      resolve({ phase: frame.expectedPresentTime, period: frame.period });
+    });
+  });
+}
+
 interface Conversion {
   readonly slot: number;
   readonly frame: PooledFrame;
@@ -238,7 +262,8 @@ interface Conversion {
  * repeating the previous frame. A frame is dropped only when its picture never reaches the file.
  */
 class Recording {
-  firstFrameAt: number | undefined;
+  /** Where the first frame lies: its VSync's index on the grid, or its presentation time. */
+  #origin: number | undefined;
   readonly #pool: FramePool;
   /** Conversions in arrival order; written as they become ready at the head. */
   readonly #conversions: Conversion[] = [];
@@ -261,6 +286,7 @@ class Recording {
   #settled: (() => void) | undefined;
   readonly #startedAt = performance.now();
   readonly #periodMs: number;
+  readonly #grid: VsyncGrid | undefined;
 
   constructor(
     private readonly sink: FrameSink,
@@ -268,8 +294,11 @@ class Recording {
     private readonly height: number,
     private readonly fps: number,
     private readonly bugreport: boolean,
+    grid: VsyncGrid | undefined,
   ) {
     this.#periodMs = 1000 / fps;
+    // The grid places frames only when its period is the recording's.
+    this.#grid = grid && Math.abs(grid.period - this.#periodMs) < 0.01 ? grid : undefined;
     const bytes = i420Size(width, height);
     this.#pool = new FramePool(bytes, Math.max(MIN_POOL_FRAMES, Math.floor(POOL_BYTES / bytes)));
   }
@@ -288,7 +317,7 @@ class Recording {
       frame.release();
       throw new StratumError('BAD_VALUE', `frame ${frame.frameNumber} is ${buffer.width}x${buffer.height} format ${buffer.format}, expected ${this.width}x${this.height} RGBA_8888`);
     }
-    this.firstFrameAt ??= frame.timestamp;
+    this.#origin ??= this.#grid ? this.#vsyncIndex(frame.timestamp, this.#grid) : frame.timestamp;
     const placed = this.#place(frame.timestamp);
     const target = this.#pool.take();
     if (!target) {
@@ -328,22 +357,30 @@ class Recording {
 
   /** True when a frame taken at `timestamp` falls on a slot at or past the end of a `limitMs` recording. */
   isPastLimit(timestamp: number, limitMs: number): boolean {
-    if (this.firstFrameAt === undefined) return false;
+    if (this.#origin === undefined) return false;
     return this.#place(timestamp).slot >= Math.round(limitMs / this.#periodMs);
   }
 
   /**
-   * The slot of a frame presented at `timestamp`: the nearest one. Presentation times jitter by
-   * the composition's length, so a frame at least half a period after the previous one that rounds
-   * onto that one's slot is a frame of the next period and goes to the next slot (never more than
-   * a period early); only frames closer together share a slot (the newer replaces the older).
+   * The slot of a frame presented at `timestamp`. With the VSync grid known, the VSync the frame
+   * was composed for (the last one at or before its presentation): frames of distinct VSyncs never
+   * share a slot, however long each composition took. Without it, the nearest slot; presentation
+   * times jitter by the composition's length there, so a frame past the middle of the previous
+   * one's slot goes to the next slot (never a period early or more). Only frames of one period
+   * (a source slower than the VSync) share a slot: the newer replaces the older.
    */
   #place(timestamp: number): { slot: number; exact: number } {
-    const exact = (timestamp - (this.firstFrameAt ?? timestamp)) / this.#periodMs;
+    const origin = this.#origin ?? 0;
+    const exact = this.#grid ? this.#vsyncIndex(timestamp, this.#grid) - origin : (timestamp - origin) / this.#periodMs;
     let slot = Math.max(0, Math.round(exact));
     const previous = this.#placed;
-    if (previous && slot <= previous.slot && exact - previous.exact >= 0.5 && previous.slot + 1 - exact < 1) slot = previous.slot + 1;
+    if (previous && slot <= previous.slot && exact > previous.slot) slot = previous.slot + 1;
     return { slot, exact };
+  }
+
+  #vsyncIndex(timestamp: number, grid: VsyncGrid): number {
+    // A presentation at the VSync itself must not fall a period short through rounding.
+    return Math.floor((timestamp - grid.phase) / grid.period + 0.01);
   }
 
   /**
