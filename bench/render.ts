@@ -136,7 +136,7 @@ export async function run(): Promise<void> {
   const single = new Renderer({ threads: 1 });
   const all = new Renderer({ threads: cores });
   notes.push(`load average at start ${loadavg()[0]?.toFixed(1) ?? '?'} on ${cores} cores`);
-  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds alternating pixman_bench (${PIXMAN_RUNS_PER_ROUND} runs a case) and these scenes; medians are medians of per-round medians on both sides`);
+  notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds of pixman_bench (${PIXMAN_RUNS_PER_ROUND} runs a case) and memcpy_bench, before our scenes in even rounds and after them in odd ones; medians are medians of per-round medians on both sides`);
   const list = scenes();
   // [scene][round] -> samples
   const oneThread = list.map((): number[][] => []);
@@ -144,9 +144,13 @@ export async function run(): Promise<void> {
   // Index r holds round r's figures (undefined when that run failed), so rounds pair up.
   const pixmanRounds: (Map<string, { min: number; median: number }> | undefined)[] = [];
   const memcpyRounds: ({ min: number; median: number } | undefined)[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  const runPeers = (): void => {
     pixmanRounds.push(pixmanTimes(PIXMAN_RUNS_PER_ROUND));
     memcpyRounds.push(memcpyHot(MEMCPY_RUNS_PER_ROUND));
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    // Odd rounds run the peers after our scenes, even rounds before: neither side always follows the other.
+    if (round % 2 === 0) runPeers();
     for (const [index, scene] of list.entries()) {
       const runs = PIXMAN_RUNS_PER_ROUND;
       const one: number[] = [];
@@ -166,6 +170,7 @@ export async function run(): Promise<void> {
       oneThread[index]!.push(one);
       allThreads[index]!.push(many);
     }
+    if (round % 2 === 1) runPeers();
   }
   if (pixmanRounds.every((m) => m === undefined)) notes.push('pixman_bench unavailable (needs gcc, pkg-config and libpixman-1-dev): no pixman peer figures');
   const results: BenchResult[] = [];
