@@ -137,7 +137,10 @@ export async function run(): Promise<void> {
   const all = new Renderer({ threads: cores });
   notes.push(`load average at start ${loadavg()[0]?.toFixed(1) ?? '?'} on ${cores} cores`);
   notes.push(`kernel variant ${Renderer.kernelVariants()[0] ?? '?'}; ${cores} cores; ${ROUNDS} rounds of pixman_bench (${PIXMAN_RUNS_PER_ROUND} runs a case) and memcpy_bench, before our scenes in even rounds and after them in odd ones; medians are medians of per-round medians on both sides`);
-  const list = scenes();
+  // pixman_bench allocates its images afresh in every run, so each round sees a new placement of
+  // its memory in physical pages (and cache sets); ours are rebuilt every round too, or one unlucky
+  // placement would weigh on every round of ours. `list` is only read for names and letters.
+  let list = scenes();
   // [scene][round] -> samples
   const oneThread = list.map((): number[][] => []);
   const allThreads = list.map((): number[][] => []);
@@ -151,6 +154,10 @@ export async function run(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     // Odd rounds run the peers after our scenes, even rounds before: neither side always follows the other.
     if (round % 2 === 0) runPeers();
+    if (round > 0) {
+      releaseShared();
+      list = scenes();
+    }
     for (const [index, scene] of list.entries()) {
       const runs = PIXMAN_RUNS_PER_ROUND;
       const one: number[] = [];
