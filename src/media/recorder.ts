@@ -374,7 +374,9 @@ class Recording {
     const exact = this.#grid ? this.#vsyncIndex(timestamp, this.#grid) - origin : (timestamp - origin) / this.#periodMs;
     let slot = Math.max(0, Math.round(exact));
     const previous = this.#placed;
-    if (previous && slot <= previous.slot && exact > previous.slot) slot = previous.slot + 1;
+    // On the grid every frame is a VSync of its own (the recording's rate is the VSync's): a
+    // composition finishing right at the next VSync must not take that VSync's slot.
+    if (previous && slot <= previous.slot && (this.#grid || exact > previous.slot)) slot = previous.slot + 1;
     return { slot, exact };
   }
 
