@@ -22,11 +22,16 @@ after(async () => {
 
 test('frames output: 1 s at 60 Hz is 60 headed I420 frames with the time/frame overlay', { timeout: 60_000 }, async () => {
   const file = join(rig.dir, 'out.frames');
-  const child = spawnCli(['screenrecord', '--output-format', 'frames', '--bugreport', '--time-limit', '1', '--socket', rig.socketPath, file]);
+  const child = spawnCli(['screenrecord', '--output-format', 'frames', '--bugreport', '--verbose', '--time-limit', '1', '--socket', rig.socketPath, file]);
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const { code } = await exited(child);
   assert.equal(code, 0, stderr);
+  // --verbose accounts for every dropped frame by its cause.
+  const total = /\d+ frames \(\d+ received, (\d+) dropped\)/.exec(stderr);
+  const causes = /dropped: (\d+) while the recorder held every display buffer, (\d+) with the encoder \d+ frames behind, (\d+) replaced before being written/.exec(stderr);
+  assert.ok(total && causes, stderr);
+  assert.equal(Number(causes[1]) + Number(causes[2]) + Number(causes[3]), Number(total[1]), stderr);
   const bytes = readFileSync(file);
   const frameBytes = (WIDTH * HEIGHT * 3) / 2;
   assert.equal(bytes.length % (FRAME_HEADER_BYTES + frameBytes), 0);

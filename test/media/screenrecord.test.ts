@@ -23,10 +23,14 @@ after(async () => {
   if (!skip) await rig.close();
 });
 
-/** Decodes every frame of `file` as RGB24 and keeps those whose drawn frame number is wanted. */
-async function decodeFrames(file: string, wanted: ReadonlySet<number>): Promise<Map<number, Uint8Array>> {
+/**
+ * Decodes every frame of `file` as RGB24: the frame number the client drew into each, in file
+ * order, and the frames whose number is wanted.
+ */
+async function decodeFrames(file: string, wanted: ReadonlySet<number>): Promise<{ codes: number[]; found: Map<number, Uint8Array> }> {
   const frameBytes = WIDTH * HEIGHT * 3;
   const found = new Map<number, Uint8Array>();
+  const codes: number[] = [];
   const child = spawn('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let pending = Buffer.alloc(0);
   child.stdout.on('data', (chunk: Buffer) => {
@@ -34,12 +38,13 @@ async function decodeFrames(file: string, wanted: ReadonlySet<number>): Promise<
     while (pending.length >= frameBytes) {
       const frame = pending.subarray(0, frameBytes);
       const k = readFrameCode(frame, WIDTH, 3);
+      codes.push(k);
       if (wanted.has(k) && !found.has(k)) found.set(k, new Uint8Array(frame));
       pending = pending.subarray(frameBytes);
     }
   });
   await new Promise((resolve) => child.once('close', resolve));
-  return found;
+  return { codes, found };
 }
 
 test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frames that match screencaps of the same moments', { skip, timeout: 120_000 }, async () => {
@@ -75,7 +80,13 @@ test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frame
   assert.ok(Math.abs(probe.frames - 180) <= 2, `frame count ${probe.frames}, expected 180 +- 2`);
   assert.ok(Math.abs(probe.duration - 3) <= 0.05, `duration ${probe.duration} s`);
 
-  const decoded = await decodeFrames(file, new Set(shots.map((s) => s.k)));
+  const { codes, found: decoded } = await decodeFrames(file, new Set(shots.map((s) => s.k)));
+  assert.equal(codes.length, probe.frames);
+  // Frames are converted off the main thread, several at once, yet the video shows the app's
+  // frames in the order they were drawn (a repeat shows the same number again).
+  const backwards = codes.findIndex((k, i) => i > 0 && k < (codes[i - 1] ?? 0));
+  assert.equal(backwards, -1, `frame ${backwards} of the video shows app frame ${codes[backwards] ?? -1} after ${codes[backwards - 1] ?? -1}`);
+  assert.ok(new Set(codes).size > 30, `only ${new Set(codes).size} distinct app frames in 3 s`);
   let compared = 0;
   for (const shot of shots) {
     const frame = decoded.get(shot.k);
