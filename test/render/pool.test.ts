@@ -67,14 +67,19 @@ for (const mode of ['await', 'exit-mid-compose', 'busy'] as const) {
   });
 }
 
-test('a process ends when its composes are done, with the pool spinning or parked', async () => {
-  const code = `${renderCode.replace('ADDON', JSON.stringify(addonPath))}
-fill(7).done.then(() => { process.stdout.write('done'); });`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runChild(code: string): Promise<{ out: string; exitCode: unknown }> {
+  const child = spawn(process.execPath, ['-e', `${renderCode.replace('ADDON', JSON.stringify(addonPath))}\n${code}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  // The pending compose keeps the process alive until it resolves; then nothing does.
   const exitCode = await new Promise((resolve) => child.once('exit', resolve));
-  assert.equal(out, 'done');
-  assert.equal(exitCode, 0);
+  return { out, exitCode };
+}
+
+test('a process ends when its composes are done, with the pool spinning or parked', async () => {
+  // The pending compose keeps the process alive until it resolves; then nothing does.
+  assert.deepEqual(await runChild(`fill(7).done.then(() => { process.stdout.write('done'); });`), { out: 'done', exitCode: 0 });
+});
+
+test('process.exit() while render threads are mid-compose exits with its code', async () => {
+  assert.deepEqual(await runChild(`for (let i = 0; i < 8; i++) fill(i); process.stdout.write('queued'); process.exit(3);`), { out: 'queued', exitCode: 3 });
 });
