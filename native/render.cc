@@ -240,6 +240,10 @@ struct EnvPool {
   uv_async_t async;
   napi_env env = nullptr;
   napi_async_cleanup_hook_handle hook = nullptr;
+  // Promises are settled inside a callback scope of this async context, as napi_async_work's
+  // completions are: closing it runs the microtasks and process.nextTick callbacks they queue.
+  napi_ref resource = nullptr;
+  napi_async_context context = nullptr;
   render::RenderPool pool{&EnvPool::OnJobDone, this};
   std::mutex done_mutex;
   std::vector<Job*> done;       // finished on a worker, not yet settled (guarded by done_mutex)
@@ -262,19 +266,25 @@ struct EnvPool {
       std::lock_guard<std::mutex> lock(self->done_mutex);
       finished.swap(self->done);
     }
+    // Plain N-API calls whose failure is ignored: a worker being terminated cannot run JS any
+    // more, and its promises no longer matter.
+    napi_env env = self->env;
+    napi_handle_scope handles = nullptr;
+    napi_callback_scope callbacks = nullptr;
+    napi_value resource = nullptr, undefined = nullptr;
+    if (napi_open_handle_scope(env, &handles) != napi_ok) handles = nullptr;
+    if (handles != nullptr && napi_get_reference_value(env, self->resource, &resource) == napi_ok && resource != nullptr &&
+        napi_open_callback_scope(env, resource, self->context, &callbacks) != napi_ok)
+      callbacks = nullptr;
+    if (handles != nullptr && napi_get_undefined(env, &undefined) != napi_ok) undefined = nullptr;
     for (Job* job : finished) {
       auto at = std::find(self->in_flight.begin(), self->in_flight.end(), job);
       if (at != self->in_flight.end()) self->in_flight.erase(at);
-      // Plain N-API calls whose failure is ignored: a worker being terminated cannot run JS any
-      // more, and its promises no longer matter.
-      napi_handle_scope scope;
-      if (napi_open_handle_scope(self->env, &scope) == napi_ok) {
-        napi_value undefined;
-        if (napi_get_undefined(self->env, &undefined) == napi_ok) napi_resolve_deferred(self->env, job->deferred, undefined);
-        napi_close_handle_scope(self->env, scope);
-      }
+      if (undefined != nullptr) napi_resolve_deferred(env, job->deferred, undefined);
       delete job;
     }
+    if (callbacks != nullptr) napi_close_callback_scope(env, callbacks);
+    if (handles != nullptr) napi_close_handle_scope(env, handles);
     // An idle pool does not keep the process alive; a pending compose does (as queued work would).
     if (self->in_flight.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&self->async));
   }
@@ -298,6 +308,8 @@ struct EnvPool {
     }
     self->in_flight.clear();
     self->done.clear();
+    if (self->context != nullptr) napi_async_destroy(self->env, self->context);
+    if (self->resource != nullptr) napi_delete_reference(self->env, self->resource);
     uv_close(reinterpret_cast<uv_handle_t*>(&self->async), &EnvPool::OnClosed);
   }
 
@@ -307,15 +319,33 @@ struct EnvPool {
     if (current != nullptr) return current;
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) return nullptr;
+    napi_value resource, name;
+    napi_ref resource_ref = nullptr;
+    napi_async_context context = nullptr;
+    if (napi_create_object(env, &resource) != napi_ok || napi_create_reference(env, resource, 1, &resource_ref) != napi_ok)
+      return nullptr;
+    if (napi_create_string_utf8(env, "stratum.render", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_async_init(env, resource, name, &context) != napi_ok) {
+      napi_delete_reference(env, resource_ref);
+      return nullptr;
+    }
     EnvPool* self = new EnvPool;
     self->env = env;
+    self->resource = resource_ref;
+    self->context = context;
     if (uv_async_init(loop, &self->async, &EnvPool::OnAsync) != 0) {
+      napi_async_destroy(env, context);
+      napi_delete_reference(env, resource_ref);
       delete self;
       return nullptr;
     }
     self->async.data = self;
     uv_unref(reinterpret_cast<uv_handle_t*>(&self->async));
     if (napi_add_async_cleanup_hook(env, &EnvPool::OnEnvCleanup, self, &self->hook) != napi_ok) {
+      napi_async_destroy(env, context);
+      napi_delete_reference(env, resource_ref);
+      self->context = nullptr;
+      self->resource = nullptr;
       uv_close(reinterpret_cast<uv_handle_t*>(&self->async), &EnvPool::OnClosed);
       return nullptr;
     }
