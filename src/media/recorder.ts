@@ -198,7 +198,7 @@ class PooledFrame {
     return this;
   }
 
-  let(): void {
+  release(): void {
     this.#holders -= 1;
     if (this.#holders === 0) this.pool.give(this);
   }
@@ -292,7 +292,7 @@ class Recording {
     private readonly sink: FrameSink,
     private readonly width: number,
     private readonly height: number,
-    private readonly fps: number,
+    fps: number,
     private readonly bugreport: boolean,
     grid: VsyncGrid | undefined,
   ) {
@@ -331,7 +331,7 @@ class Recording {
     try {
       unpin = buffer.pin();
     } catch (error) {
-      target.let();
+      target.release();
       frame.release();
       throw error;
     }
@@ -397,7 +397,7 @@ class Recording {
     if (endMs !== undefined) this.#fillTo(Math.round(endMs / this.#periodMs) - 1, true);
     // The stop ends the file: a last picture never written is lost.
     if (this.#current && !this.#currentShown) this.#droppedByRecorder += 1;
-    this.#current?.let();
+    this.#current?.release();
     this.#current = undefined;
   }
 
@@ -427,7 +427,7 @@ class Recording {
         if (!head || head.state === 'converting') break;
         if (head.state === 'failed') {
           this.#conversions.shift();
-          head.frame.let();
+          head.frame.release();
           this.#droppedByRecorder += 1;
           continue;
         }
@@ -447,7 +447,7 @@ class Recording {
   /** `frame` is the newest picture; the one it replaces is dropped if it was never written. */
   #adopt(frame: PooledFrame): void {
     if (this.#current && !this.#currentShown) this.#droppedByRecorder += 1;
-    this.#current?.let();
+    this.#current?.release();
     this.#current = frame;
     this.#currentShown = false;
   }
@@ -475,7 +475,7 @@ class Recording {
     this.#queuedWrites += 1;
     this.sink.write(data, index, index * this.#periodMs, () => {
       this.#queuedWrites -= 1;
-      current.let();
+      current.release();
       this.#pump();
     });
     this.#written += 1;
