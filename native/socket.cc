@@ -24,8 +24,6 @@ constexpr size_t kMaxMessageFds = 28;
 constexpr int kTruncatedData = 1;
 constexpr int kTruncatedFds = 2;
 
-// One per thread (workers have their own loop); every message is copied out of it at once.
-thread_local uint8_t receive_buffer[kMaxMessageBytes];
 
 bool ReadPath(const Napi::CallbackInfo& info, const char* call, sockaddr_un* addr, socklen_t* len) {
   Napi::Env env = info.Env();
@@ -182,52 +180,83 @@ Napi::Value SocketSend(const Napi::CallbackInfo& info) {
   }
 }
 
-// socketRecv(fd): null when nothing is waiting; otherwise {data, fds, truncated}. End of stream is
-// an empty data with no fds (empty messages are never sent). When `truncated` is non-zero the fds
-// that did arrive are already closed and `fds` is empty.
+// Up to this many messages per socketRecv call (one recvmmsg): a wake-up usually finds one or a
+// few, and reading them in one system call spares the EAGAIN call that would end a recvmsg loop.
+constexpr int64_t kMaxBatch = 8;
+// Per message in `meta`: byte length, fd count, truncation flags.
+constexpr int64_t kMetaInts = 3;
+
+// socketRecv(fd, arena, meta, fds, max): receives 1..max messages with one recvmmsg straight into
+// the caller's memory (nothing is allocated per message): message i's bytes at arena offset
+// i * maxMessageBytes, its length, fd count and truncation flags in meta[3i..3i+2], and the fds of
+// all messages in order in `fds`. Returns the count, or -1 when nothing is waiting. End of stream
+// is a message of length 0 with no fds (empty messages are never sent). A truncated message's fds
+// are already closed and its fd count is 0.
 Napi::Value SocketRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  constexpr const char* kName = "socketRecv";
   int fd = -1;
-  if (!ReadFd(info, 0, "socketRecv", &fd)) return env.Undefined();
-  iovec iov{receive_buffer, sizeof(receive_buffer)};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
+  if (!ReadFd(info, 0, kName, &fd)) return env.Undefined();
+  int64_t max = 0;
+  if (!ReadInt(info, 4, kName, "max", 1, kMaxBatch, &max)) return env.Undefined();
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return ThrowArg(env, kName, "arena must be a Uint8Array");
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    return ThrowArg(env, kName, "meta must be an Int32Array");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    return ThrowArg(env, kName, "fds must be an Int32Array");
+  Napi::Uint8Array arena = info[1].As<Napi::Uint8Array>();
+  Napi::Int32Array meta = info[2].As<Napi::Int32Array>();
+  Napi::Int32Array fd_out = info[3].As<Napi::Int32Array>();
+  if (arena.ByteLength() < static_cast<size_t>(max) * kMaxMessageBytes || meta.ElementLength() < static_cast<size_t>(max * kMetaInts) ||
+      fd_out.ElementLength() < static_cast<size_t>(max) * kMaxMessageFds)
+    return ThrowArg(env, kName, "arena, meta or fds is too small for max messages");
+
+  mmsghdr messages[kMaxBatch];
+  iovec iovs[kMaxBatch];
+  alignas(cmsghdr) char controls[kMaxBatch][CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
+  memset(messages, 0, sizeof(messages));
+  for (int64_t i = 0; i < max; i++) {
+    iovs[i] = iovec{arena.Data() + i * kMaxMessageBytes, kMaxMessageBytes};
+    msghdr& msg = messages[i].msg_hdr;
+    msg.msg_iov = &iovs[i];
+    msg.msg_iovlen = 1;
+    msg.msg_control = controls[i];
+    msg.msg_controllen = sizeof(controls[i]);
+  }
+  int count;
   for (;;) {
-    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n >= 0) break;
+    count = recvmmsg(fd, messages, static_cast<unsigned>(max), MSG_CMSG_CLOEXEC | MSG_DONTWAIT, nullptr);
+    if (count >= 0) break;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return env.Null();
-    return ThrowErrno(env, "recvmsg", "fd=" + std::to_string(fd), errno);
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    return ThrowErrno(env, "recvmmsg", "fd=" + std::to_string(fd), errno);
   }
-  std::vector<int> fds;
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const unsigned char* p = CMSG_DATA(cmsg);
-    for (size_t i = 0; i < count; i++) {
-      int received;
-      memcpy(&received, p + i * sizeof(int), sizeof(int));
-      fds.push_back(received);
+  int32_t* m = meta.Data();
+  int32_t* out = fd_out.Data();
+  for (int i = 0; i < count; i++) {
+    msghdr& msg = messages[i].msg_hdr;
+    const int truncated = ((msg.msg_flags & MSG_TRUNC) ? kTruncatedData : 0) | ((msg.msg_flags & MSG_CTRUNC) ? kTruncatedFds : 0);
+    int32_t fd_count = 0;
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+      const size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t k = 0; k < n; k++) {
+        int received;
+        memcpy(&received, CMSG_DATA(cmsg) + k * sizeof(int), sizeof(int));
+        if (truncated != 0) {
+          close(received);
+        } else {
+          *out++ = received;
+          fd_count++;
+        }
+      }
     }
+    m[i * kMetaInts] = static_cast<int32_t>(messages[i].msg_len < kMaxMessageBytes ? messages[i].msg_len : kMaxMessageBytes);
+    m[i * kMetaInts + 1] = fd_count;
+    m[i * kMetaInts + 2] = truncated;
   }
-  int truncated = ((msg.msg_flags & MSG_TRUNC) ? kTruncatedData : 0) | ((msg.msg_flags & MSG_CTRUNC) ? kTruncatedFds : 0);
-  if (truncated != 0) {
-    for (int received : fds) close(received);
-    fds.clear();
-  }
-  Napi::Object out = Napi::Object::New(env);
-  size_t length = static_cast<size_t>(n) < sizeof(receive_buffer) ? static_cast<size_t>(n) : sizeof(receive_buffer);
-  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, receive_buffer, length));
-  Napi::Array fd_array = Napi::Array::New(env, fds.size());
-  for (uint32_t i = 0; i < fds.size(); i++) fd_array.Set(i, Napi::Number::New(env, fds[i]));
-  out.Set("fds", fd_array);
-  out.Set("truncated", Napi::Number::New(env, truncated));
-  return out;
+  return Napi::Number::New(env, count);
 }
 
 // peerCredentials(fd): {pid, uid, gid} of the process that connected (SO_PEERCRED).
@@ -451,6 +480,7 @@ void InitSocket(Napi::Env env, Napi::Object exports) {
   exports.Set("FdPoller", FdPoller::Define(env));
   exports.Set("maxMessageBytes", Napi::Number::New(env, static_cast<double>(kMaxMessageBytes)));
   exports.Set("maxMessageFds", Napi::Number::New(env, static_cast<double>(kMaxMessageFds)));
+  exports.Set("maxReceiveBatch", Napi::Number::New(env, static_cast<double>(kMaxBatch)));
 }
 
 }  // namespace stratum

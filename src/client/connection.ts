@@ -7,10 +7,10 @@ import type { ReceivedMessage } from '../os/socket.js';
 import { StratumError, isStratumError, statusFromNumber } from '../os/status.js';
 import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import type { PixelFormat } from '../buffer/format.js';
-import { PROTOCOL_VERSION, decodeServerMessage, displayInfoFromWire, encodeRequest, wireTimeToLocal } from '../protocol/index.js';
+import { PROTOCOL_VERSION, decodeServerMessage, displayInfoFromWire, encodeRequest, splitDatagram, wireTimeToLocal } from '../protocol/index.js';
 import type { DisplayInfo } from '../protocol/index.js';
 import type { DisplayRotation } from '../protocol/display-info.js';
-import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName } from '../protocol/index.js';
+import type { EventArgs, EventMessage, ProtocolVersion, ReplyArgs, ReplyName, RequestArgs, RequestName, ServerMessage } from '../protocol/index.js';
 import { resolveSocketPath } from '../protocol/socket-path.js';
 import { Choreographer } from './choreographer.js';
 import { SurfaceControl } from './surface.js';
@@ -391,9 +391,9 @@ export class StratumClient {
 
   #onMessage(received: ReceivedMessage): void {
     const fds = received.takeFds();
-    let message;
+    let messages: { message: ServerMessage; fds: Fd[] }[];
     try {
-      message = decodeServerMessage(received.data, fds);
+      messages = splitDatagram(received.data, fds).map((slice) => ({ message: decodeServerMessage(slice.bytes, slice.fds), fds: slice.fds }));
     } catch (error) {
       for (const fd of fds) closeFd(fd);
       this.#reportError(error instanceof StratumError ? error : new StratumError('PROTOCOL_ERROR', String(error)));
@@ -401,6 +401,14 @@ export class StratumClient {
       this.#socket.close();
       return;
     }
+    for (const { message, fds: own } of messages) {
+      // A message after one that ended the connection: only its fds are left to close.
+      if (this.#disconnected) for (const fd of own) closeFd(fd);
+      else this.#onServerMessage(message, own);
+    }
+  }
+
+  #onServerMessage(message: ServerMessage, fds: Fd[]): void {
     if (message.kind === 'event') {
       if (message.name === 'protocolError') {
         this.#reportError(new StratumError('PROTOCOL_ERROR', `the server refused a message: ${message.args.message}`));

@@ -21,13 +21,19 @@ export interface NativeAddon {
   socketConnect(path: string): number;
   /** true when sent, false when the kernel buffer is full (EAGAIN). */
   socketSend(fd: number, data: Uint8Array, fds: readonly number[]): boolean;
-  /** null when nothing is waiting; empty data and no fds is end of stream. */
-  socketRecv(fd: number): { data: Buffer; fds: number[]; truncated: number } | null;
+  /**
+   * Receives 1..max messages in one recvmmsg into the caller's memory: message i at arena offset
+   * i * maxMessageBytes, [length, fdCount, truncated] at meta[3i], all fds in order in `fds`.
+   * Returns the count, -1 when nothing is waiting. Length 0 with no fds is end of stream.
+   */
+  socketRecv(fd: number, arena: Uint8Array, meta: Int32Array, fds: Int32Array, max: number): number;
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** SO_TYPE of a socket fd; throws ENOTSOCK for other fds. */
   socketType(fd: number): number;
   FdPoller: new (fd: number, callback: (errno: number, events: number) => void) => NativeFdPoller;
   maxMessageBytes: number;
+  /** Most messages one socketRecv call takes. */
+  maxReceiveBatch: number;
   maxMessageFds: number;
 }
 

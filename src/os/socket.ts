@@ -19,6 +19,13 @@ export const DEFAULT_MAX_OUTGOING_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_OUTGOING_FDS = 1024;
 /** Messages read per readiness callback before yielding to the rest of the loop. */
 const READ_BUDGET = 64;
+/** Messages taken per receive system call. */
+const RECEIVE_BATCH: number = native.maxReceiveBatch;
+// Where the kernel writes received messages (one set per thread: module state is per worker).
+// Each message is copied out into its own Buffer before any other receive can run.
+const receiveArena = new Uint8Array(RECEIVE_BATCH * MAX_MESSAGE_BYTES);
+const receiveMeta = new Int32Array(RECEIVE_BATCH * 3);
+const receiveFds = new Int32Array(RECEIVE_BATCH * MAX_MESSAGE_FDS);
 
 const SOCK_SEQPACKET = 5;
 const READABLE = 1;
@@ -78,6 +85,32 @@ export class ReceivedMessage {
   }
 }
 
+interface NativeReceived {
+  readonly data: Buffer;
+  readonly fds: number[];
+  readonly truncated: number;
+}
+
+/** Receives up to RECEIVE_BATCH messages in one system call; null when none is waiting. */
+function receiveBatch(fd: Fd): NativeReceived[] | null {
+  const count = native.socketRecv(fd, receiveArena, receiveMeta, receiveFds, RECEIVE_BATCH);
+  if (count < 0) return null;
+  const out: NativeReceived[] = [];
+  let fdAt = 0;
+  for (let i = 0; i < count; i++) {
+    const length = receiveMeta[i * 3]!;
+    const fdCount = receiveMeta[i * 3 + 1]!;
+    const start = i * MAX_MESSAGE_BYTES;
+    out.push({
+      data: Buffer.from(receiveArena.subarray(start, start + length)),
+      fds: Array.from(receiveFds.subarray(fdAt, fdAt + fdCount)),
+      truncated: receiveMeta[i * 3 + 2]!,
+    });
+    fdAt += fdCount;
+  }
+  return out;
+}
+
 interface OutgoingMessage {
   readonly data: Uint8Array;
   readonly fds: Fd[];
@@ -122,6 +155,9 @@ export class SeqPacketSocket {
   #closedByPeer = false;
   #peerGoneOnWrite = false;
   readonly #queue: OutgoingMessage[] = [];
+  /** Messages one receive call took beyond what was delivered (paused, or out of budget). */
+  readonly #inbox: NativeReceived[] = [];
+  #inboxScheduled = false;
   #queuedBytes = 0;
   #queuedFds = 0;
 
@@ -248,6 +284,7 @@ export class SeqPacketSocket {
   resume(): void {
     this.#paused = false;
     this.#updatePoll();
+    if (this.#inbox.length > 0) this.#scheduleInbox();
   }
 
   /** Lets the process exit while this socket is open. */
@@ -344,45 +381,75 @@ export class SeqPacketSocket {
   }
 
   #readAvailable(budget: number): void {
-    for (let n = 0; n < budget && this.#reading(); n++) {
-      let received: ReturnType<typeof native.socketRecv>;
-      try {
-        received = native.socketRecv(this.#fd);
-      } catch (error) {
-        this.#closedByPeer = isPeerGone(error);
-        this.#finish(
-          isPeerGone(error)
-            ? new StratumError('DISCONNECTED', `the peer reset the connection (${(error as Error).message})`)
-            : error instanceof Error
-              ? error
-              : new Error(String(error)),
-        );
+    let delivered = 0;
+    // A batch shorter than asked for drained the kernel's queue: whatever arrives later raises a
+    // new readiness event, so no receive call just to hear EAGAIN.
+    let drained = false;
+    while (this.#reading()) {
+      if (delivered >= budget) {
+        // Messages already taken from the kernel get no readiness event: continue after the loop turn.
+        if (this.#inbox.length > 0) this.#scheduleInbox();
         return;
       }
-      if (received === null) return;
-      if (received.truncated !== 0) {
-        this.#finish(
-          new StratumError(
-            'PROTOCOL_ERROR',
-            received.truncated & TRUNCATED_DATA
-              ? `received a message larger than ${MAX_MESSAGE_BYTES} bytes`
-              : `received a message with more than ${MAX_MESSAGE_FDS} fds`,
-          ),
-        );
-        return;
+      const entry = this.#inbox.shift();
+      if (entry === undefined) {
+        if (drained) return;
+        let batch: NativeReceived[] | null;
+        try {
+          batch = receiveBatch(this.#fd);
+        } catch (error) {
+          this.#closedByPeer = isPeerGone(error);
+          this.#finish(
+            isPeerGone(error)
+              ? new StratumError('DISCONNECTED', `the peer reset the connection (${(error as Error).message})`)
+              : error instanceof Error
+                ? error
+                : new Error(String(error)),
+          );
+          return;
+        }
+        if (batch === null) return;
+        drained = batch.length < RECEIVE_BATCH;
+        for (const received of batch) this.#inbox.push(received);
+        continue;
       }
-      if (received.data.length === 0 && received.fds.length === 0) {
-        this.#closedByPeer = true;
-        this.#finish(this.#peerGoneOnWrite ? new StratumError('DISCONNECTED', 'the peer closed the connection') : undefined);
-        return;
-      }
-      const message = new ReceivedMessage(received.data, received.fds as Fd[]);
-      try {
-        this.#onMessage?.(message);
-      } finally {
-        message.releaseUntaken();
-      }
+      if (!this.#deliver(entry)) return;
+      delivered++;
     }
+  }
+
+  /** Hands one received message to the handler; false when it ended the socket. */
+  #deliver(received: NativeReceived): boolean {
+    if (received.truncated !== 0) {
+      this.#finish(
+        new StratumError(
+          'PROTOCOL_ERROR',
+          received.truncated & TRUNCATED_DATA ? `received a message larger than ${MAX_MESSAGE_BYTES} bytes` : `received a message with more than ${MAX_MESSAGE_FDS} fds`,
+        ),
+      );
+      return false;
+    }
+    if (received.data.length === 0 && received.fds.length === 0) {
+      this.#closedByPeer = true;
+      this.#finish(this.#peerGoneOnWrite ? new StratumError('DISCONNECTED', 'the peer closed the connection') : undefined);
+      return false;
+    }
+    const message = new ReceivedMessage(received.data, received.fds as Fd[]);
+    try {
+      this.#onMessage?.(message);
+    } finally {
+      message.releaseUntaken();
+    }
+    return true;
+  }
+
+  #scheduleInbox(): void {
+    if (this.#inboxScheduled) return;
+    this.#inboxScheduled = true;
+    setImmediate(() => {
+      this.#inboxScheduled = false;
+      this.#readAvailable(READ_BUDGET);
+    });
   }
 
   #onPoll(errno: number, events: number): void {
@@ -423,6 +490,7 @@ export class SeqPacketSocket {
     this.#closed = true;
     this.#poller.close();
     this.#dropQueue();
+    for (const received of this.#inbox.splice(0)) for (const fd of received.fds) closeFd(fd as Fd);
     closeFd(this.#fd);
     this.#onClose?.(reason);
   }

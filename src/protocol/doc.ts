@@ -3,6 +3,7 @@
 import { Status } from '../os/status.js';
 import type { Field, Fields, StructField } from './fields.js';
 import { HEADER_BYTES } from './codec.js';
+import { MAX_FDS_PER_DATAGRAM } from './datagram.js';
 import { LIMITS } from './limits.js';
 import { ERROR_REPLY_TYPE, LayerFlag, REPLY_BIT, RESERVED_TYPE_RANGES, errorReplyFields, events, requests } from './schema.js';
 import { PROTOCOL_VERSION, formatVersion } from './version.js';
@@ -65,8 +66,8 @@ export function renderProtocolDoc(): string {
     '',
     `# Stratum wire protocol ${formatVersion(PROTOCOL_VERSION)}`,
     '',
-    'Apps talk to the Stratum server over one Unix `SOCK_SEQPACKET` connection: every datagram is exactly one',
-    'message, and file descriptors travel attached to their message (SCM_RIGHTS). Pixels never cross the socket:',
+    'Apps talk to the Stratum server over one Unix `SOCK_SEQPACKET` connection: every datagram carries one or more',
+    'whole messages, and file descriptors travel attached to their datagram (SCM_RIGHTS). Pixels never cross the socket:',
     'buffers are sealed memfds allocated by the server, and their fds are sent to the producer once per buffer slot.',
     '',
     '## Socket',
@@ -83,12 +84,22 @@ export function renderProtocolDoc(): string {
     '',
     '| offset | type | field | meaning |',
     '|---|---|---|---|',
-    '| 0 | u32 | length | whole message in bytes, header included; must equal the datagram size |',
+    '| 0 | u32 | length | whole message in bytes, header included |',
     '| 4 | u16 | type | message type (tables below) |',
-    '| 6 | u8 | fdCount | fds attached; must equal the fds received and the fd fields present |',
+    '| 6 | u8 | fdCount | fds of this message; must equal its fd fields |',
     '| 7 | u8 | reserved | must be 0 |',
     '| 8 | u32 | objectId | the object addressed: 0 = the connection, else a surface id of this client |',
     '| 12 | u32 | serial | request serial chosen by the client; a reply repeats it; events carry 0 |',
+    '',
+    '### Datagrams',
+    '',
+    'A datagram holds one or more messages back to back, at most MAX_MESSAGE_BYTES in all. Its fds (at most',
+    `${MAX_FDS_PER_DATAGRAM}) are those of its messages in order: the first \`fdCount\` belong to the first message, and so on.`,
+    'The lengths must add up to the datagram exactly and the fd counts to the fds that arrived; otherwise the whole',
+    'datagram is a protocol error and none of its messages is acted on. Messages are handled in order, as if they',
+    'had come one per datagram. The server sends what one turn of its event loop produced for a client (a reply',
+    'and the events it caused, say `bufferReleased` with the `queueBuffer` reply) as one datagram, so a frame',
+    'costs the client one wake-up; a client may batch its requests the same way or send one per datagram.',
     '',
     'Payload encoding (the codec is derived from the schema; no message is encoded by hand):',
     '',
@@ -108,7 +119,7 @@ export function renderProtocolDoc(): string {
     '',
     `The first message is \`hello\` with the client's protocol version (this document: ${formatVersion(PROTOCOL_VERSION)}).`,
     'A different **major** version is refused with an error reply `VERSION_MISMATCH` whose message names both',
-    'versions ("client speaks protocol 2.0, server speaks 1.0: major versions differ"), and the connection is',
+    'versions ("client speaks protocol 3.0, server speaks 2.0: major versions differ"), and the connection is',
     'closed. Minor versions only add message types inside the reserved ranges. Any request before hello is a',
     'protocol error.',
     '',

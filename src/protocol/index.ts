@@ -6,3 +6,4 @@ export * from './version.js';
 export * from './time.js';
 export * from './display-info.js';
 export * from './socket-path.js';
+export * from './datagram.js';

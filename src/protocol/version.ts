@@ -7,7 +7,8 @@ export interface ProtocolVersion {
   readonly minor: number;
 }
 
-export const PROTOCOL_VERSION: ProtocolVersion = { major: 1, minor: 0 };
+/** 2.0: a datagram may carry several messages (1.x had exactly one per datagram). */
+export const PROTOCOL_VERSION: ProtocolVersion = { major: 2, minor: 0 };
 
 export function formatVersion(v: ProtocolVersion): string {
   return `${v.major}.${v.minor}`;

@@ -9,6 +9,7 @@ import type { ScalingMode, Transform } from '../buffer/transform.js';
 import type { LayerChanges, LayerHandle, LayerId, LayerKind, TransactionData, TransactionStats } from '../flinger/types.js';
 import { ROOT_LAYER } from '../flinger/types.js';
 import { closeFd, createSharedMemory, mapFd, unmap } from '../os/index.js';
+import type { Fd } from '../os/index.js';
 import type { ReceivedMessage, SeqPacketSocket } from '../os/socket.js';
 import { Status, StratumError, isStratumError } from '../os/status.js';
 import { isEmptyRect } from '../region/rect.js';
@@ -19,8 +20,10 @@ import {
   NO_PARENT,
   PROTOCOL_VERSION,
   SurfaceKind,
+  DatagramWriter,
   checkClientVersion,
   decodeRequest,
+  splitDatagram,
   displayInfoToWire,
   encodeErrorReply,
   encodeEvent,
@@ -130,6 +133,8 @@ export class ClientConnection {
   #messagesIn = 0;
   #messagesOut = 0;
   #fdsSent = 0;
+  /** Replies and events of one event-loop turn leave as one datagram. */
+  readonly #writer = new DatagramWriter((bytes, fds) => this.#sendDatagram(bytes, fds));
 
   constructor(
     readonly id: number,
@@ -174,6 +179,8 @@ export class ClientConnection {
   disconnect(reason: string, quiet = false): void {
     if (this.#closed) return;
     if (!quiet) this.ctx.log(`stratum: disconnecting ${this.#describe()}: ${reason}`);
+    // What was already answered (a protocol-error event, say) goes out before the close.
+    this.#writer.flush();
     this.#teardown(reason);
     this.socket.close();
   }
@@ -183,18 +190,26 @@ export class ClientConnection {
   #onMessage(message: ReceivedMessage): void {
     if (this.#closed) return;
     this.#bytesIn += message.data.length;
-    this.#messagesIn += 1;
     const fds = message.takeFds();
-    let request: RequestMessage;
+    let requests: RequestMessage[];
     try {
-      // No request carries fds today: whatever arrived is closed below once decoded.
-      request = decodeRequest(message.data, fds);
+      // No request carries fds today: whatever arrived is closed once decoded.
+      requests = splitDatagram(message.data, fds).map((slice) => decodeRequest(slice.bytes, slice.fds));
     } catch (error) {
+      // One malformed message spoils its whole datagram: none of it is acted on.
       this.#protocolError(error instanceof StratumError ? error.message.replace(/^PROTOCOL_ERROR: /, '') : String(error));
       return;
     } finally {
       for (const fd of fds) closeFd(fd);
     }
+    for (const request of requests) {
+      if (this.#closed) return;
+      this.#messagesIn += 1;
+      this.#onRequest(request);
+    }
+  }
+
+  #onRequest(request: RequestMessage): void {
     if (!this.#ready && request.name !== 'hello') {
       this.#protocolError(`${request.name} before hello`);
       return;
@@ -320,20 +335,26 @@ export class ClientConnection {
   // ---- replies ----------------------------------------------------------------------------------
 
   #send(message: EncodedMessage, after?: () => void): void {
+    if (this.#closed) {
+      after?.();
+      return;
+    }
+    this.#bytesOut += message.bytes.length;
+    this.#messagesOut += 1;
+    this.#fdsSent += message.fds.length;
+    this.#writer.push(message, after);
+  }
+
+  #sendDatagram(bytes: Uint8Array, fds: readonly Fd[]): void {
     try {
       if (this.#closed) return;
-      this.socket.send(message.bytes, message.fds);
-      this.#bytesOut += message.bytes.length;
-      this.#messagesOut += 1;
-      this.#fdsSent += message.fds.length;
+      this.socket.send(bytes, fds);
     } catch (error) {
       if (isStratumError(error, 'LIMIT_EXCEEDED')) {
         this.disconnect(`outgoing backlog over ${this.ctx.limits.maxOutgoingBytes} bytes: the client stopped reading (${error.message})`);
       } else if (!isStratumError(error, 'DISCONNECTED')) {
         this.disconnect(`send failed: ${String(error)}`);
       }
-    } finally {
-      after?.();
     }
   }
 

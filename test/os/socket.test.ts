@@ -20,6 +20,7 @@ import {
 } from '../../src/os/index.js';
 import type { ReceivedMessage } from '../../src/os/index.js';
 import { isStratumError } from '../../src/os/status.js';
+import { stratumFds } from '../support/fds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stratum-socket-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,6 +218,41 @@ test('pause holds messages in the kernel; resume delivers them in order', async 
   assert.deepEqual((await all).map((m) => m.text), ['1', '2', '3']);
   a.close();
   b.close();
+});
+
+test('a handler that pauses mid-batch: the messages one receive call took wait, and resume delivers them in order', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const got: string[] = [];
+  // Several messages wait in the kernel, so one receive call takes them together.
+  for (let i = 1; i <= 6; i++) a.send(Buffer.from(String(i)));
+  b.onMessage((message) => {
+    got.push(message.data.toString());
+    if (got.length === 2) b.pause();
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(got, ['1', '2'], 'nothing is delivered while paused');
+  b.resume();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(got, ['1', '2', '3', '4', '5', '6']);
+  a.close();
+  b.close();
+});
+
+test('fds of messages taken from the kernel but never delivered are closed with the socket', async () => {
+  const [a, b] = SeqPacketSocket.pair();
+  const before = stratumFds();
+  const memfds = [taggedMemfd(1), taggedMemfd(2), taggedMemfd(3)];
+  for (const fd of memfds) a.send(Buffer.from('x'), [fd]);
+  for (const fd of memfds) closeFd(fd);
+  let delivered = 0;
+  b.onMessage(() => {
+    delivered++;
+    b.close(); // after the first of a batch of three
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(delivered, 1);
+  a.close();
+  assert.equal(stratumFds(), before - 2, 'no received fd outlives the socket');
 });
 
 test('a server out of fds refuses the pending connection (closing it) and reports EMFILE instead of spinning', { timeout: 30_000 }, async () => {

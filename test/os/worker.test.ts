@@ -16,8 +16,10 @@ const [a, b] = addon.socketPair();
 const idle = new addon.FdPoller(a, () => {});
 idle.setEvents(1);
 const reader = new addon.FdPoller(b, () => {
-  const message = addon.socketRecv(b);
-  parentPort.postMessage(message.data.toString());
+  const arena = new Uint8Array(addon.maxMessageBytes);
+  const meta = new Int32Array(3);
+  addon.socketRecv(b, arena, meta, new Int32Array(addon.maxMessageFds), 1);
+  parentPort.postMessage(Buffer.from(arena.subarray(0, meta[0])).toString());
   if (workerData.closeFirst) reader.close();
   process.exit(0);
 });

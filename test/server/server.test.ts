@@ -9,7 +9,7 @@ import { connect } from '../../src/client/index.js';
 import { SeqPacketServer, SeqPacketSocket } from '../../src/os/socket.js';
 import type { ReceivedMessage } from '../../src/os/socket.js';
 import { isStratumError } from '../../src/os/status.js';
-import { PROTOCOL_VERSION, decodeServerMessage, encodeErrorReply, encodeRequest } from '../../src/protocol/index.js';
+import { PROTOCOL_VERSION, decodeServerMessage, encodeErrorReply, encodeRequest, splitDatagram } from '../../src/protocol/index.js';
 import type { ServerMessage } from '../../src/protocol/index.js';
 import { DirectConsumer, resolveSocketPath, startServer } from '../../src/server/index.js';
 import type { ClientClosedEvent, StratumServer } from '../../src/server/index.js';
@@ -19,15 +19,18 @@ function directServer(socketPath: string, log: string[] = []): StratumServer {
   return startServer({ socketPath, compositor: new DirectConsumer(), log: (line) => log.push(line) });
 }
 
-/** A raw protocol client: send encoded bytes, collect decoded replies and events. */
-async function rawClient(path: string): Promise<{ socket: SeqPacketSocket; received: ServerMessage[]; closed: Promise<void> }> {
+/** A raw protocol client: send encoded bytes, collect decoded replies and events (and how many datagrams brought them). */
+async function rawClient(path: string): Promise<{ socket: SeqPacketSocket; received: ServerMessage[]; datagrams: number[]; closed: Promise<void> }> {
   const socket = await SeqPacketSocket.connect(path);
   const received: ServerMessage[] = [];
+  const datagrams: number[] = [];
   socket.onMessage((message: ReceivedMessage) => {
-    received.push(decodeServerMessage(message.data, message.takeFds()));
+    const slices = splitDatagram(message.data, message.takeFds());
+    datagrams.push(slices.length);
+    for (const slice of slices) received.push(decodeServerMessage(slice.bytes, slice.fds));
   });
   const closed = new Promise<void>((resolve) => socket.onClose(() => resolve()));
-  return { socket, received, closed };
+  return { socket, received, datagrams, closed };
 }
 
 function hello(serial = 1): Uint8Array {
@@ -126,6 +129,58 @@ test('a client cannot touch another client\'s surface by guessing ids', async ()
     raw.socket.close();
     alice.close();
     mallory.close();
+  } finally {
+    server.close();
+    socket.cleanup();
+  }
+});
+
+function datagramOf(...messages: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(messages.reduce((n, m) => n + m.length, 0));
+  let offset = 0;
+  for (const m of messages) {
+    out.set(m, offset);
+    offset += m.length;
+  }
+  return out;
+}
+
+test('requests sharing one datagram are each answered in order, and the answers of one turn share a datagram', async () => {
+  const socket = tempSocketPath();
+  const server = directServer(socket.path);
+  try {
+    const raw = await rawClient(socket.path);
+    const surfaceSpec = { name: 's', width: 4, height: 4, format: 1, kind: 0, flags: 0, queueSize: 0 };
+    raw.socket.send(datagramOf(hello(1), encodeRequest('listDisplays', 0, 2, {}).bytes, encodeRequest('createSurface', 0, 3, surfaceSpec).bytes, encodeRequest('sync', 0, 4, {}).bytes));
+    await until(() => raw.received.length === 4, 'four answers');
+    assert.deepEqual(raw.received.map((m) => [m.kind, m.serial]), [['reply', 1], ['reply', 2], ['reply', 3], ['reply', 4]]);
+    assert.ok(raw.datagrams.length < 4 && raw.datagrams.some((n) => n > 1), `answers came in datagrams of ${raw.datagrams.join(', ')} messages`);
+    assert.equal(server.clients()[0]?.messagesIn, 4, 'each message counts, not each datagram');
+    raw.socket.close();
+  } finally {
+    server.close();
+    socket.cleanup();
+  }
+});
+
+test('one malformed message spoils its whole datagram: nothing in it runs, the client hears why', async () => {
+  const socket = tempSocketPath();
+  const log: string[] = [];
+  const consumer = new DirectConsumer();
+  const server = startServer({ socketPath: socket.path, compositor: consumer, log: (line) => log.push(line) });
+  try {
+    const raw = await rawClient(socket.path);
+    raw.socket.send(hello(1));
+    await until(() => raw.received.length === 1, 'hello reply');
+    const create = encodeRequest('createSurface', 0, 2, { name: 's', width: 4, height: 4, format: 1, kind: 0, flags: 0, queueSize: 0 }).bytes;
+    const lying = encodeRequest('sync', 0, 3, {}).bytes.slice();
+    new DataView(lying.buffer).setUint32(0, lying.length + 8, true);
+    raw.socket.send(datagramOf(create, lying));
+    await raw.closed;
+    const last = raw.received.at(-1);
+    assert.ok(last?.kind === 'event' && last.name === 'protocolError' && /message 1 of the datagram/.test(last.args.message), JSON.stringify(last));
+    assert.equal(consumer.layerCount, 0, 'the well-formed createSurface before it did not run');
+    assert.ok(log.some((l) => /protocol error: message 1 of the datagram/.test(l)));
   } finally {
     server.close();
     socket.cleanup();
