@@ -111,6 +111,14 @@ export class BufferProducer {
     return this.#core.dequeue(request);
   }
 
+  /**
+   * dequeue() without waiting: the slot when one can be taken this instant, undefined when the
+   * dequeue would have to wait. Throws what dequeue() rejects with (WOULD_BLOCK, ABANDONED, ...).
+   */
+  tryDequeue(request: DequeueRequest = {}): DequeueResult | undefined {
+    return this.#core.tryDequeue(request);
+  }
+
   /** DEQUEUED -> QUEUED (or replaces the queued frame in mailbox mode). Frame numbers grow by 1. */
   queue(slot: number, input: QueueInput = {}): QueueOutput {
     return this.#core.queue(slot, input);

@@ -382,6 +382,13 @@ export class QueueCore {
     }
   }
 
+  /** A slot this instant, or undefined when none is free (or earlier dequeues wait); never waits. */
+  tryDequeue(request: DequeueRequest): DequeueResult | undefined {
+    this.#checkProducer('dequeue');
+    const resolved = this.#resolveRequest(request);
+    return this.#waiters.length === 0 ? this.#tryDequeue(resolved) : undefined;
+  }
+
   queue(slotIndex: number, input: QueueInput): QueueOutput {
     this.#checkProducer('queue');
     const slot = this.#slotAt(slotIndex);

@@ -256,8 +256,7 @@ export class ClientConnection {
         case 'queueBuffer': {
           const surface = this.#surface(request.objectId);
           const args = request.args;
-          if (!args.dequeueNext) return this.#reply('queueBuffer', request, this.#queue(surface, args));
-          return this.#async(request, 'queueBuffer', async () => ({ args: await this.#queueThenDequeue(surface, args) }));
+          return this.#reply('queueBuffer', request, args.dequeueNext ? this.#queueThenDequeue(surface, args) : this.#queue(surface, args));
         }
         case 'cancelBuffer':
           producerOf(this.#surface(request.objectId)).cancel(request.args.slot);
@@ -650,16 +649,17 @@ export class ClientConnection {
    * Queue, then dequeue the next default buffer only if a slot is free this instant and ready to
    * write (never waits, never takes a queued frame back), so one message each way makes a frame.
    */
-  async #queueThenDequeue(surface: SurfaceRecord, args: RequestArgs<'queueBuffer'>): Promise<ReplyArgs<'queueBuffer'>> {
+  #queueThenDequeue(surface: SurfaceRecord, args: RequestArgs<'queueBuffer'>): ReplyArgs<'queueBuffer'> {
     const queued = this.#queue(surface, args);
     const producer = producerOf(surface);
     if (surface.whenFull === 'take-oldest-queued') return queued;
-    let result: DequeueResult;
+    let result: DequeueResult | undefined;
     try {
-      result = await producer.dequeue({ format: surface.format, usage: DEFAULT_PRODUCER_USAGE, timeout: 0 });
+      result = producer.tryDequeue({ format: surface.format, usage: DEFAULT_PRODUCER_USAGE });
     } catch {
       return queued;
     }
+    if (!result) return queued;
     if (!result.fence.signalled) {
       producer.cancel(result.slot, result.fence);
       return queued;

@@ -595,3 +595,21 @@ describe('BufferQueue', () => {
     h.teardown();
   });
 });
+
+test('tryDequeue takes a free slot at once, answers undefined where dequeue would wait, throws where it would fail', async () => {
+  const h = makeQueue({ maxDequeued: 1, maxAcquired: 1 });
+  const { producer } = h.queue;
+  producer.setDequeueTimeout(Infinity);
+  const a = producer.tryDequeue();
+  assert.ok(a, 'a free slot is taken synchronously');
+  const b = producer.tryDequeue();
+  assert.ok(b && b.slot !== a.slot);
+  assert.equal(producer.tryDequeue(), undefined, 'no free slot: undefined, not a wait');
+  const waiting = producer.dequeue();
+  producer.cancel(a.slot);
+  assert.equal((await waiting).slot, a.slot, 'a freed slot goes to the dequeue that waited');
+  producer.setWhenFull('fail');
+  assert.ok(producer.tryDequeue(), 'non-blocking queues get one spare slot');
+  await expectStatus('WOULD_BLOCK', () => producer.tryDequeue(), /no free slot/);
+  h.teardown();
+});
