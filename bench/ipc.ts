@@ -4,7 +4,7 @@
 // in the same run. Also reports the bytes that crossed the socket per frame (pixels never do).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,8 +14,8 @@ import { anchorsDir } from './lib/anchors.js';
 import { report, round, summarize, withPeer } from './lib/report.js';
 import type { BenchResult } from './lib/report.js';
 
-const FRAMES = Number(process.env.STRATUM_BENCH_IPC_FRAMES ?? 20_000);
-const WARMUP = 1000;
+const FRAMES = Number(process.env.STRATUM_BENCH_IPC_FRAMES ?? 5000);
+const WARMUP = 500;
 
 function runChild(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -38,7 +38,9 @@ async function pingPong(iterations: number): Promise<{ median: number; p99: numb
 }
 
 interface CycleRun {
+  readonly samples: number[];
   readonly cycle: { median: number; p99: number };
+  readonly cpuPerFrame: number;
   readonly bytesPerFrame: number;
   readonly messages: number;
   readonly fdsSent: number;
@@ -53,10 +55,12 @@ async function frameCycles(ahead: boolean): Promise<CycleRun> {
   try {
     const clientScript = fileURLToPath(new URL('./lib/ipc-client.ts', import.meta.url));
     const out = await runChild(['--import', 'tsx', clientScript, socketPath, String(FRAMES), String(WARMUP), ahead ? 'ahead' : 'plain']);
-    const { samples, buffersReceived } = JSON.parse(out) as { samples: number[]; buffersReceived: number };
+    const { samples, buffersReceived, cpuMicroseconds } = JSON.parse(out) as { samples: number[]; buffersReceived: number; cpuMicroseconds: number };
     const { stats } = await closed;
     return {
+      samples,
       cycle: summarize(samples),
+      cpuPerFrame: cpuMicroseconds / FRAMES,
       // Traffic of the whole session divided by the frames: handshake and setup included.
       bytesPerFrame: (stats.bytesIn + stats.bytesOut) / (FRAMES + WARMUP),
       messages: stats.messagesIn + stats.messagesOut,
@@ -69,23 +73,51 @@ async function frameCycles(ahead: boolean): Promise<CycleRun> {
   }
 }
 
+// The machine is shared: rounds alternate the peer and both modes so that load drift hits all
+// three alike; each figure is the median of all its samples.
+const ROUNDS = Number(process.env.STRATUM_BENCH_IPC_ROUNDS ?? 5);
+
+function merge(runs: CycleRun[]): CycleRun & { count: number } {
+  const all = runs.flatMap((r) => r.samples);
+  return {
+    count: all.length,
+    samples: all,
+    cycle: summarize(all),
+    bytesPerFrame: runs.reduce((n, r) => n + r.bytesPerFrame, 0) / runs.length,
+    messages: runs.reduce((n, r) => n + r.messages, 0),
+    fdsSent: runs.reduce((n, r) => n + r.fdsSent, 0),
+    buffersReceived: runs.reduce((n, r) => n + r.buffersReceived, 0),
+    cpuPerFrame: runs.reduce((n, r) => n + r.cpuPerFrame, 0) / runs.length,
+  };
+}
+
 export async function run(): Promise<void> {
-  const plain = await frameCycles(false);
-  const ahead = await frameCycles(true);
-  const peer = await pingPong(FRAMES);
+  const plainRuns: CycleRun[] = [];
+  const aheadRuns: CycleRun[] = [];
+  const peerRuns: number[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const peer = await pingPong(FRAMES);
+    if (peer) peerRuns.push([peer.median]);
+    plainRuns.push(await frameCycles(false));
+    aheadRuns.push(await frameCycles(true));
+  }
+  const peerMedian = peerRuns.length > 0 ? summarize(peerRuns.flat()).median : undefined;
+  const plain = merge(plainRuns);
+  const ahead = merge(aheadRuns);
   const results: BenchResult[] = [];
   for (const [name, r, note] of [
     ['frame-cycle', plain, 'dequeue RTT + queue RTT (+ release event); goal ratio <= 3'],
-    ['frame-cycle-dequeue-ahead', ahead, 'dequeueAhead: the next dequeue rides behind the queue, one RTT per frame'],
+    ['frame-cycle-dequeue-ahead', ahead, 'dequeueAhead: the next dequeue rides behind the queue, one RTT per frame; goal ratio <= 3'],
   ] as const) {
-    results.push(withPeer({ case: name, metric: 'us_per_cycle', median: round(r.cycle.median, 2), p99: round(r.cycle.p99, 2), note }, 'node uds ping-pong 64B', peer?.median));
+    results.push(withPeer({ case: name, metric: 'us_per_cycle', median: round(r.cycle.median, 2), p99: round(r.cycle.p99, 2), note: `${note}; ${r.count} cycles in ${ROUNDS} rounds` }, 'node uds ping-pong 64B', peerMedian));
+    results.push({ case: `${name}-cpu`, metric: 'us_cpu_per_cycle', median: round(r.cpuPerFrame, 1), note: 'user + system CPU of the client process per frame, measured over the timed frames' });
     results.push({
       case: `${name}-socket-bytes`,
       metric: 'bytes_per_frame',
       median: round(r.bytesPerFrame, 1),
-      note: `${r.messages} messages, ${r.fdsSent} buffer fds sent (${r.buffersReceived} received) in ${FRAMES + WARMUP} frames; 0 pixel bytes`,
+      note: `${r.messages} messages, ${r.fdsSent} buffer fds sent (${r.buffersReceived} received) in ${ROUNDS * (FRAMES + WARMUP)} frames; 0 pixel bytes`,
     });
   }
-  if (peer) results.push({ case: 'node-uds-pingpong', metric: 'us_per_rtt', median: peer.median, p99: peer.p99, note: 'peer, same run' });
-  report('ipc', results, peer ? [] : ['uds_pingpong anchor not found: no peer figures']);
+  if (peerMedian !== undefined) results.push({ case: 'node-uds-pingpong', metric: 'us_per_rtt', median: peerMedian, note: `peer: median of the ${peerRuns.length} rounds' medians` });
+  report('ipc', results, [`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`, ...(peerMedian === undefined ? ['uds_pingpong anchor not found: no peer figures'] : [])]);
 }

@@ -13,7 +13,9 @@ if (aheadArg === 'ahead') await sc.surface.setOptions({ dequeueAhead: true });
 let onReleased: (() => void) | undefined;
 sc.surface.onBufferReleased(() => onReleased?.());
 const samples: number[] = [];
+let cpu = process.cpuUsage();
 for (let i = 0; i < warmup + count; i++) {
+  if (i === warmup) cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const released = new Promise<void>((resolve) => {
     onReleased = resolve;
@@ -24,6 +26,7 @@ for (let i = 0; i < warmup + count; i++) {
   await released;
   if (i >= warmup) samples.push(Number(process.hrtime.bigint() - start) / 1000);
 }
+const used = process.cpuUsage(cpu);
 await client.sync();
-process.stdout.write(`${JSON.stringify({ samples, buffersReceived: sc.surface.buffersReceived })}\n`);
+process.stdout.write(`${JSON.stringify({ samples, buffersReceived: sc.surface.buffersReceived, cpuMicroseconds: used.user + used.system })}\n`);
 client.close();
