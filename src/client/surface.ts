@@ -193,14 +193,21 @@ export class Surface {
   }
 
   /** Takes a free buffer; waits (per the producer options) when none is free. */
-  async dequeueBuffer(options: DequeueOptions = {}): Promise<DequeuedBuffer> {
-    const ahead = await this.#takeAhead();
-    if (ahead) {
-      const defaults = options.width === undefined && options.height === undefined && options.format === undefined && options.usage === undefined;
-      if (defaults) return ahead;
-      // Asked for something else than the prefetched default buffer: give it back first.
-      await this.cancelBuffer(ahead);
+  dequeueBuffer(options: DequeueOptions = {}): Promise<DequeuedBuffer> {
+    const defaults = options.width === undefined && options.height === undefined && options.format === undefined && options.usage === undefined;
+    const ahead = this.#ahead;
+    if (ahead && defaults) {
+      // The common case of a render loop: the buffer taken behind the last queue, no extra hop.
+      this.#ahead = undefined;
+      return ahead.catch(() => this.#dequeue({}));
     }
+    return this.#dequeueOther(options);
+  }
+
+  async #dequeueOther(options: DequeueOptions): Promise<DequeuedBuffer> {
+    const ahead = await this.#takeAhead();
+    // Asked for something else than the prefetched default buffer: give it back first.
+    if (ahead) await this.cancelBuffer(ahead);
     return this.#dequeue(options);
   }
 
@@ -282,8 +289,14 @@ export class Surface {
     }
     const { args, fds } = await queued;
     if (!ahead) for (const fd of fds) closeFd(fd);
-    const { next: _next, ...result } = args;
-    return result;
+    return {
+      frameNumber: args.frameNumber,
+      bufferReplaced: args.bufferReplaced,
+      pendingFrames: args.pendingFrames,
+      width: args.width,
+      height: args.height,
+      transformHint: args.transformHint,
+    };
   }
 
   /** Returns a dequeued buffer unused. */
