@@ -107,13 +107,20 @@ export async function run(): Promise<void> {
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     results.push({ case: 'no recording', metric: 'vsync_misses', median: flinger.vsyncsMissed - missesBefore, note: `${SECONDS} s; ${flinger.frameCount - framesBefore} compositor frames; load ${loadBefore.toFixed(2)}` });
     for (const size of ['1280x720', '1920x1080']) {
-      const runs: { figures: RecordingFigures; misses: number; composed: number; load: number }[] = [];
+      const runs: { figures: RecordingFigures; misses: number; steadyMisses: number; composed: number; load: number }[] = [];
       for (let i = 0; i < RUNS; i++) {
         const load = loadavg()[0] ?? 0;
         const misses = flinger.vsyncsMissed;
         const frames = flinger.frameCount;
+        // From the first frame of the recorder's virtual display on: its start-up (loading the CLI) left out.
+        let missesAtFirstFrame: number | undefined;
+        const unwatch = flinger.onPresent((info) => {
+          if (info.display !== display) missesAtFirstFrame ??= flinger.vsyncsMissed;
+        });
         const figures = await record(socketPath, size, join(dir, `${size}-${i}.mp4`));
-        runs.push({ figures, misses: flinger.vsyncsMissed - misses, composed: flinger.frameCount - frames, load });
+        unwatch();
+        const end = flinger.vsyncsMissed;
+        runs.push({ figures, misses: end - misses, steadyMisses: end - (missesAtFirstFrame ?? end), composed: flinger.frameCount - frames, load });
       }
       const median = (values: number[]): number => summarize(values).median;
       const each = (f: (r: (typeof runs)[number]) => string): string => runs.map(f).join(' | ');
@@ -124,7 +131,8 @@ export async function run(): Promise<void> {
         note: `goal 0; ${RUNS} runs of ${SECONDS} s: ${each((r) => `${r.figures.dropped} dropped (${r.figures.dropSummary}), ${r.figures.received} received, ${r.figures.frames} written, load ${r.load.toFixed(2)}`)}`,
       });
       results.push({ case: `record ${size}`, metric: 'encoder_fps', median: median(runs.map((r) => round(r.figures.frames / r.figures.seconds, 1))), note: `frames written per wall second (60 = real time): ${each((r) => (r.figures.frames / r.figures.seconds).toFixed(1))}` });
-      results.push({ case: `record ${size}`, metric: 'vsync_misses', median: median(runs.map((r) => r.misses)), note: `compositor misses while recording (recorder start-up included): ${each((r) => `${r.misses} (${r.composed} frames)`)}` });
+      results.push({ case: `record ${size}`, metric: 'vsync_misses', median: median(runs.map((r) => r.misses)), note: `compositor misses from the recorder's launch to its exit: ${each((r) => `${r.misses} (${r.composed} frames)`)}` });
+      results.push({ case: `record ${size}`, metric: 'vsync_misses_recording', median: median(runs.map((r) => r.steadyMisses)), note: `the same from the first recorded frame on (${SECONDS} s): ${each((r) => String(r.steadyMisses))}` });
     }
   } finally {
     await stop();
