@@ -106,8 +106,8 @@ export async function run(): Promise<void> {
   const ahead = merge(aheadRuns);
   const results: BenchResult[] = [];
   for (const [name, r, note] of [
-    ['frame-cycle', plain, 'dequeue RTT + queue RTT (+ release event); goal ratio <= 3'],
-    ['frame-cycle-dequeue-ahead', ahead, 'dequeueAhead: the next dequeue rides behind the queue, one RTT per frame; goal ratio <= 3'],
+    ['frame-cycle', ahead, "the SDK's default (dequeueAhead): the next buffer rides behind the queue reply, one round trip per frame; goal ratio <= 3"],
+    ['frame-cycle-synchronous-dequeue', plain, 'dequeueAhead: false, the classic dequeue round trip + queue round trip (+ release event)'],
   ] as const) {
     results.push(withPeer({ case: name, metric: 'us_per_cycle', median: round(r.cycle.median, 2), p99: round(r.cycle.p99, 2), note: `${note}; ${r.count} cycles in ${ROUNDS} rounds` }, 'node uds ping-pong 64B', peerMedian));
     results.push({ case: `${name}-cpu`, metric: 'us_cpu_per_cycle', median: round(r.cpuPerFrame, 1), note: 'user + system CPU of the client process per frame, measured over the timed frames' });

@@ -9,7 +9,8 @@ const warmup = Number(warmArg ?? 500);
 
 const client = await connect({ socketPath, name: 'bench-ipc' });
 const sc = await client.createSurface({ name: 'bench', width: 64, height: 64 });
-if (aheadArg === 'ahead') await sc.surface.setOptions({ dequeueAhead: true });
+// The SDK's default takes the next buffer behind each queue; 'plain' asks for the classic synchronous dequeue.
+await sc.surface.setOptions({ dequeueAhead: aheadArg === 'ahead' });
 let onReleased: (() => void) | undefined;
 sc.surface.onBufferReleased(() => onReleased?.());
 const samples: number[] = [];

@@ -89,8 +89,9 @@ export interface ProducerOptions {
   /**
    * After each queueBuffer, take the next (default-size) buffer in the same round trip when a slot
    * is free at once (else a dequeue follows right behind), so a dequeue-draw-queue loop costs one
-   * round trip per frame instead of two. The surface then holds one dequeued buffer between
-   * frames. Default false.
+   * round trip per frame instead of two (like Android's BLAST, where dequeue never crosses to the
+   * compositor). The surface then holds one dequeued buffer between frames. Default true; false
+   * gives the classic synchronous dequeue, one round trip each for dequeue and queue.
    */
   readonly dequeueAhead?: boolean;
 }
@@ -172,7 +173,7 @@ export class Surface {
   readonly #dequeued = new Map<number, GraphicBuffer>();
   readonly #releaseListeners = new Set<(event: BufferReleasedEvent) => void>();
   #fdsReceived = 0;
-  #dequeueAhead = false;
+  #dequeueAhead = true;
   #ahead: Promise<DequeuedBuffer> | undefined;
 
   /** @internal */

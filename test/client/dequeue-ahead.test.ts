@@ -6,19 +6,24 @@ import { connect } from '../../src/client/index.js';
 import { DirectConsumer, startServer } from '../../src/server/index.js';
 import { tempSocketPath } from '../server/helpers.js';
 
-test('with dequeueAhead every frame still arrives with its own content and buffers cross once per slot', async () => {
+test('dequeueAhead (the default) makes a frame one request, and every frame still arrives with its own content and buffers cross once per slot', async () => {
   const socket = tempSocketPath();
   const seen: number[] = [];
   const server = startServer({ socketPath: socket.path, compositor: new DirectConsumer({ holdLatest: true, onFrame: (_l, f) => seen.push(f.buffer.pixels32()[0] ?? -1) }), log: () => undefined });
   try {
     const client = await connect({ socketPath: socket.path });
     const sc = await client.createSurface({ name: 'ahead', width: 8, height: 8 });
-    await sc.surface.setOptions({ dequeueAhead: true });
-    for (let i = 1; i <= 50; i++) {
+    // On by default: after the first dequeue, each frame is one request (its queue).
+    const first = await sc.surface.dequeueBuffer();
+    first.buffer.pixels32()[0] = 1;
+    await sc.surface.queueBuffer(first);
+    const before = server.clients()[0]?.messagesIn ?? 0;
+    for (let i = 2; i <= 50; i++) {
       const d = await sc.surface.dequeueBuffer();
       d.buffer.pixels32()[0] = i;
       await sc.surface.queueBuffer(d);
     }
+    assert.equal((server.clients()[0]?.messagesIn ?? 0) - before, 49, 'one request per frame');
     await client.sync();
     assert.deepEqual(seen, Array.from({ length: 50 }, (_, i) => i + 1));
     assert.ok(sc.surface.buffersReceived <= 3);

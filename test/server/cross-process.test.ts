@@ -57,7 +57,7 @@ test('in a 1000-frame run buffer fds cross once per slot', async () => {
     // Holding the newest frame makes the producer cycle through more than one slot.
     assert.ok(summary.buffersReceived >= 2 && summary.buffersReceived <= 3, `${summary.buffersReceived} buffers received for a 3-slot queue`);
     assert.equal(stats.fdsSent, summary.buffersReceived);
-    assert.ok(stats.messagesIn > 2000, 'the frames really crossed the socket');
+    assert.ok(stats.messagesIn >= 1000, `the frames really crossed the socket (${stats.messagesIn} messages in)`);
   } finally {
     server.close();
     socket.cleanup();
