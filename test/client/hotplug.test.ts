@@ -15,7 +15,8 @@ import { Renderer } from '../../src/render/index.js';
 import { startServer } from '../../src/server/index.js';
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  // Bounded generously: a loaded machine may take seconds to deliver a frame; a passing run waits no longer.
+  for (let i = 0; i < 2000; i++) {
     if (check()) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
