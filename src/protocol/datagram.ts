@@ -1,7 +1,7 @@
 // Datagrams: one SEQPACKET datagram carries one or more whole messages back to back, its fds being
-// those of its messages in order (each header says how many are its own). Coalescing what one turn
-// of the event loop produces for a peer (a reply and the events it caused) makes one send, one
-// receive and one wake-up of the peer instead of one per message.
+// those of its messages in order (each header says how many are its own). Coalescing what one piece
+// of work produces for a peer (a reply and the events it caused) makes one send, one receive and
+// one wake-up of the peer instead of one per message.
 import { MAX_MESSAGE_FDS } from '../os/socket.js';
 import type { Fd } from '../os/index.js';
 import { StratumError } from '../os/status.js';
@@ -55,10 +55,11 @@ export function splitDatagram(bytes: Uint8Array, fds: readonly Fd[]): MessageSli
 export type SendDatagram = (bytes: Uint8Array, fds: readonly Fd[]) => void;
 
 /**
- * Collects the messages sent to one peer during a turn of the event loop and sends them as few
- * datagrams as the size and fd limits allow: at the end of the turn (setImmediate runs right after
- * the poll phase that delivered the request), or at once with flush(). Never holds more than one
- * datagram's worth: a message that would not fit sends what is collected first.
+ * Collects the messages sent to one peer by one piece of work (say, handling a received datagram:
+ * its replies and the events they caused) and sends them as few datagrams as the size and fd
+ * limits allow: in a microtask queued by the first message, so once that work's synchronous part
+ * is done, or at once with flush(). Never holds more than one datagram's worth: a message that
+ * would not fit sends what is collected first.
  */
 export class DatagramWriter {
   #messages: EncodedMessage[] = [];
@@ -78,7 +79,7 @@ export class DatagramWriter {
     this.#fds += message.fds.length;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.#scheduled = false;
         this.flush();
       });

@@ -133,7 +133,7 @@ export class ClientConnection {
   #messagesIn = 0;
   #messagesOut = 0;
   #fdsSent = 0;
-  /** Replies and events of one event-loop turn leave as one datagram. */
+  /** The replies and events that handling one datagram produces leave as one datagram. */
   readonly #writer = new DatagramWriter((bytes, fds) => this.#sendDatagram(bytes, fds));
 
   constructor(
