@@ -117,7 +117,7 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
     await sink.finish().catch(() => undefined);
     throw error;
   }
-  const run = new Recording(sink, size.width, size.height, fps, options.bugreport ?? false, grid);
+  const run = new Recording(sink, { width: size.width, height: size.height, fps, bugreport: options.bugreport ?? false, grid, limitMs: timeLimitMs });
 
   let stopped = false;
   const reason = await new Promise<{ reason: StopReason; message: string }>((resolve) => {
@@ -149,7 +149,7 @@ export async function screenrecord(client: StratumClient, options: RecordOptions
         frame.release();
         return;
       }
-      if (run.isPastLimit(frame.timestamp, timeLimitMs)) {
+      if (run.isPastLimit(frame.timestamp)) {
         frame.release();
         stop('time-limit', `time limit of ${timeLimitMs / 1000} s reached`);
         return;
@@ -184,6 +184,14 @@ const POOL_BYTES = 48 * 1024 * 1024;
 const MIN_POOL_FRAMES = 4;
 /** Frames handed to the encoder and not yet taken by it, repeats included, beyond which writing pauses. */
 const MAX_QUEUED_WRITES = 8;
+/**
+ * While nothing is composed (a still screen), the periods that passed are written as repeats as
+ * time goes by, up to this long ago: a frame still in flight must find its slot free. (Writing
+ * them only when the next frame comes would hand the encoder a burst; 10 s of still screen is 600
+ * frames, 3 s of libx264 work here, and new frames would be dropped meanwhile.)
+ */
+const IDLE_FILL_LAG_MS = 250;
+const IDLE_FILL_EVERY_MS = 100;
 
 /** An I420 frame of the pool: back in the pool once the last holder lets go. */
 class PooledFrame {
@@ -273,6 +281,8 @@ class Recording {
   #currentShown = false;
   /** Last slot written; -1 before the first. */
   #lastIndex = -1;
+  /** Where the last frame written was placed (its own slot, before any lateness). */
+  #lastFrameSlot: number | undefined;
   /** Position of the last placed frame: slot and exact (fractional) slot. */
   #placed: { slot: number; exact: number } | undefined;
   #queuedWrites = 0;
@@ -288,15 +298,23 @@ class Recording {
   readonly #periodMs: number;
   readonly #grid: VsyncGrid | undefined;
 
+  readonly #width: number;
+  readonly #height: number;
+  readonly #bugreport: boolean;
+  /** Slots of the whole recording (the time limit). */
+  readonly #limitSlots: number;
+  #idleTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly sink: FrameSink,
-    private readonly width: number,
-    private readonly height: number,
-    fps: number,
-    private readonly bugreport: boolean,
-    grid: VsyncGrid | undefined,
+    spec: { width: number; height: number; fps: number; bugreport: boolean; grid: VsyncGrid | undefined; limitMs: number },
   ) {
+    const { width, height, fps, grid } = spec;
+    this.#width = width;
+    this.#height = height;
+    this.#bugreport = spec.bugreport;
     this.#periodMs = 1000 / fps;
+    this.#limitSlots = Math.round(spec.limitMs / this.#periodMs);
     // The grid places frames only when its period is the recording's.
     this.#grid = grid && Math.abs(grid.period - this.#periodMs) < 0.01 ? grid : undefined;
     const bytes = i420Size(width, height);
@@ -313,11 +331,14 @@ class Recording {
     this.#received += 1;
     this.#droppedByDisplay = frame.framesDropped;
     const buffer = frame.buffer;
-    if (buffer.format !== PixelFormat.RGBA_8888 || buffer.width !== this.width || buffer.height !== this.height) {
+    if (buffer.format !== PixelFormat.RGBA_8888 || buffer.width !== this.#width || buffer.height !== this.#height) {
       frame.release();
-      throw new StratumError('BAD_VALUE', `frame ${frame.frameNumber} is ${buffer.width}x${buffer.height} format ${buffer.format}, expected ${this.width}x${this.height} RGBA_8888`);
+      throw new StratumError('BAD_VALUE', `frame ${frame.frameNumber} is ${buffer.width}x${buffer.height} format ${buffer.format}, expected ${this.#width}x${this.#height} RGBA_8888`);
     }
-    this.#origin ??= this.#grid ? this.#vsyncIndex(frame.timestamp, this.#grid) : frame.timestamp;
+    if (this.#origin === undefined) {
+      this.#origin = this.#grid ? this.#vsyncIndex(frame.timestamp, this.#grid) : frame.timestamp;
+      this.#idleTimer = setInterval(() => this.#fillIdle(), IDLE_FILL_EVERY_MS);
+    }
     const placed = this.#place(frame.timestamp);
     const target = this.#pool.take();
     if (!target) {
@@ -342,7 +363,7 @@ class Recording {
       frame.release();
       this.#pump();
     };
-    rgbaToI420Async({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.width, height: this.height }, target.data).then(
+    rgbaToI420Async({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.#width, height: this.#height }, target.data).then(
       () => {
         conversion.state = 'ready';
         done();
@@ -355,10 +376,10 @@ class Recording {
     );
   }
 
-  /** True when a frame taken at `timestamp` falls on a slot at or past the end of a `limitMs` recording. */
-  isPastLimit(timestamp: number, limitMs: number): boolean {
+  /** True when a frame taken at `timestamp` falls on a slot at or past the time limit. */
+  isPastLimit(timestamp: number): boolean {
     if (this.#origin === undefined) return false;
-    return this.#place(timestamp).slot >= Math.round(limitMs / this.#periodMs);
+    return this.#place(timestamp).slot >= this.#limitSlots;
   }
 
   /**
@@ -390,6 +411,7 @@ class Recording {
    * time limit) the last picture then repeats to exactly that length.
    */
   async finish(endMs?: number): Promise<void> {
+    clearInterval(this.#idleTimer);
     while (this.#conversions.length > 0 && !this.sink.error) {
       await new Promise<void>((resolve) => (this.#settled = resolve));
       this.#settled = undefined;
@@ -431,17 +453,33 @@ class Recording {
           this.#droppedByRecorder += 1;
           continue;
         }
+        // A frame sharing its period with the last frame written replaces it (and is not written);
+        // one whose slot a still-screen repeat already took is written next (late, not lost).
+        const samePeriod = this.#lastFrameSlot !== undefined && head.slot <= this.#lastFrameSlot;
+        const slot = samePeriod ? head.slot : Math.max(head.slot, this.#lastIndex + 1);
+        const writes = !samePeriod && slot < this.#limitSlots;
         // The gap before it repeats the previous picture; the frame itself may have to wait for room.
-        if (!this.#fillTo(head.slot - 1, false)) break;
-        if (head.slot > this.#lastIndex && this.#queuedWrites >= MAX_QUEUED_WRITES && !this.sink.error) break;
+        if (writes && !this.#fillTo(slot - 1, false)) break;
+        if (writes && this.#queuedWrites >= MAX_QUEUED_WRITES && !this.sink.error) break;
         this.#conversions.shift();
         this.#adopt(head.frame);
-        if (head.slot > this.#lastIndex) this.#emit(head.slot);
+        if (writes) {
+          this.#emit(slot);
+          this.#lastFrameSlot = head.slot;
+        }
       }
     } finally {
       this.#pumping = false;
     }
     if (this.#conversions.length === 0 || this.sink.error) this.#settled?.();
+  }
+
+  /** Repeats the current picture for the periods of a still screen, up to IDLE_FILL_LAG_MS ago. */
+  #fillIdle(): void {
+    if (this.#origin === undefined || this.#conversions.length > 0 || this.#pumping) return;
+    const now = performance.now() - IDLE_FILL_LAG_MS;
+    const slotNow = this.#grid ? this.#vsyncIndex(now, this.#grid) - this.#origin : Math.floor((now - this.#origin) / this.#periodMs);
+    this.#fillTo(Math.min(slotNow, this.#limitSlots - 1), false);
   }
 
   /** `frame` is the newest picture; the one it replaces is dropped if it was never written. */
@@ -466,10 +504,10 @@ class Recording {
     const current = this.#current;
     if (!current) return;
     let data: Uint8Array = current.data;
-    if (this.bugreport) {
+    if (this.#bugreport) {
       data = current.data.slice();
       const ms = index * this.#periodMs;
-      drawI420Text(data, this.width, this.height, `${formatClock(ms)} F${index}`);
+      drawI420Text(data, this.#width, this.#height, `${formatClock(ms)} F${index}`);
     }
     current.hold();
     this.#queuedWrites += 1;
