@@ -363,7 +363,14 @@ class Recording {
       frame.release();
       this.#pump();
     };
-    rgbaToI420Async({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.#width, height: this.#height }, target.data).then(
+    let converted: Promise<void>;
+    try {
+      converted = rgbaToI420Async({ buffer: buffer.map('read'), strideBytes: buffer.stride * 4, width: this.#width, height: this.#height }, target.data);
+    } catch (error) {
+      // Settled like any failure, so the frames behind it are not held up.
+      converted = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    converted.then(
       () => {
         conversion.state = 'ready';
         done();
