@@ -115,8 +115,11 @@ export class FlingerViewerBackend implements ViewerBackend {
     return encodePng(capture.width, capture.height, capture.rgba);
   }
 
+  // The kind is part of the key: a display can become 'simulated' after its first frame was seen
+  // as 'virtual' (the simulating process names it only once the server made it).
   private displayKey(): string {
-    return this.flinger.displays.map((d) => `${d.id}:${d.width}x${d.height}`).join(',');
+    const kindOf = this.extensions.kindOf ?? ((d: HeadlessDisplay): DisplayKind => d.kind);
+    return this.flinger.displays.map((d) => `${d.id}:${d.width}x${d.height}:${kindOf(d)}`).join(',');
   }
 
   /** The shadow of a display, created holding what its framebuffer shows now. */

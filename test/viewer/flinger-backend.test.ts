@@ -63,6 +63,20 @@ test('displays, frames with damage and a shadow that equals the capture', async 
   unsubscribe();
 });
 
+test('a display whose kind changes after it was announced is announced again (a virtual display that becomes simulated)', () => {
+  const simulated = new Set<number>();
+  const kinds = new FlingerViewerBackend(flinger, { kindOf: (d) => (simulated.has(d.id) ? 'simulated' : d.kind) });
+  let announced = 0;
+  kinds.onDisplaysChanged(() => announced++);
+  kinds.displaysChanged();
+  assert.equal(announced, 0, 'nothing changed since the backend was made');
+  simulated.add(display.id);
+  kinds.displaysChanged();
+  assert.equal(announced, 1);
+  assert.equal(kinds.displays()[0]?.kind, 'simulated');
+  kinds.dispose();
+});
+
 test('dump shows the layer tree and each output layer with its composition type', () => {
   const dump = backend.dump();
   assert.deepEqual(dump.layers.map((l) => l.name), ['background', 'square']);
