@@ -140,12 +140,12 @@ function stats(plan: Plan, bands: number, started: number): RenderStats {
  * mid-frame) waits until the render pool is done with the memory. Returns the one unpin for all.
  */
 function pinBuffers(target: RenderTarget, layers: readonly RenderLayer[]): () => void {
+  // No helper closure: this runs for every compose, damage-only frames included.
   const unpins: (() => void)[] = [];
-  const pin = (source: unknown): void => {
-    if (source instanceof GraphicBuffer && !source.disposed) unpins.push(source.pin());
-  };
-  pin(target);
-  for (const layer of layers) if (layer.kind === 'buffer') pin(layer.source);
+  if (target instanceof GraphicBuffer && !target.disposed) unpins.push(target.pin());
+  for (const layer of layers) {
+    if (layer.kind === 'buffer' && layer.source instanceof GraphicBuffer && !layer.source.disposed) unpins.push(layer.source.pin());
+  }
   return () => {
     for (const unpin of unpins.splice(0)) unpin();
   };
