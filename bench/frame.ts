@@ -164,7 +164,7 @@ function allocate(w: number, h: number, format: PixelFormat): GraphicBuffer {
   return GraphicBuffer.allocate({ width: w, height: h, format, usage: Usage.CPU_WRITE_OFTEN | Usage.RENDERER_TEXTURE });
 }
 
-const WARMUP_DAMAGE_FRAMES = 500;
+const WARMUP_DAMAGE_FRAMES = 3000;
 const WARMUP_FULL_FRAMES = 30;
 const BLOCKS = 8;
 const DAMAGE_FRAMES_PER_BLOCK = 50;
