@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { connect, wireNow } from '../src/client/index.js';
@@ -38,26 +39,18 @@ function startApp(socketPath: string, title: string, place: [number, number, num
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--input-app', socketPath, title, ...place.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const received = new Map<number, number>();
   const waiting = new Map<number, (latency: number) => void>();
-  let buffered = '';
   let ready: ((window: number) => void) | undefined;
   const windowId = new Promise<number>((resolve) => (ready = resolve));
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      const message = JSON.parse(line) as { ready?: number; sequence?: number; latency?: number };
-      if (message.ready !== undefined) ready?.(message.ready);
-      if (message.sequence !== undefined && message.latency !== undefined) {
-        const resolve = waiting.get(message.sequence);
-        if (resolve) {
-          waiting.delete(message.sequence);
-          resolve(message.latency);
-        } else {
-          received.set(message.sequence, message.latency);
-        }
+  createInterface({ input: child.stdout }).on('line', (line: string) => {
+    const message = JSON.parse(line) as { ready?: number; sequence?: number; latency?: number };
+    if (message.ready !== undefined) ready?.(message.ready);
+    if (message.sequence !== undefined && message.latency !== undefined) {
+      const resolve = waiting.get(message.sequence);
+      if (resolve) {
+        waiting.delete(message.sequence);
+        resolve(message.latency);
+      } else {
+        received.set(message.sequence, message.latency);
       }
     }
   });
