@@ -90,7 +90,7 @@ bool ReadMemory(Napi::Env env, Napi::Value value, const std::string& what, uint8
 
 // Reads (target, offset, strideBytes, width, height, sources, ops) and checks every op against the
 // memories, so no plan can make a kernel read or write outside them.
-bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
+bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
   Napi::Env env = info.Env();
   uint8_t* target = nullptr;
   int64_t target_length = 0, offset = 0, stride = 0, width = 0, height = 0;
@@ -105,7 +105,7 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
     return Fail(env, "target " + std::to_string(width) + "x" + std::to_string(height) + " with strideBytes " +
                          std::to_string(stride) + " does not fit its " + std::to_string(target_length) + " bytes");
   plan->target = {target + offset, static_cast<int32_t>(stride), static_cast<int32_t>(width), static_cast<int32_t>(height)};
-  plan->keep.push_back(Napi::Persistent(info[0]));
+  if (keep_alive) plan->keep.push_back(Napi::Persistent(info[0]));
 
   if (!info[5].IsArray()) return Fail(env, "sources must be an array of ArrayBuffers");
   Napi::Array source_list = info[5].As<Napi::Array>();
@@ -114,33 +114,34 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
   for (uint32_t i = 0; i < source_list.Length(); i++) {
     Napi::Value v = source_list.Get(i);
     if (!ReadMemory(env, v, "sources[" + std::to_string(i) + "]", &sources[i], &lengths[i])) return false;
-    plan->keep.push_back(Napi::Persistent(v));
+    if (keep_alive) plan->keep.push_back(Napi::Persistent(v));
   }
 
   if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     return Fail(env, "ops must be an Int32Array");
   Napi::Int32Array op_array = info[6].As<Napi::Int32Array>();
-  plan->keep.push_back(Napi::Persistent(info[6]));
+  if (keep_alive) plan->keep.push_back(Napi::Persistent(info[6]));
   const int32_t* w = op_array.Data();
   const size_t total = op_array.ElementLength();
   size_t at = 0;
   while (at < total) {
-    const std::string name = "op " + std::to_string(plan->ops.size()) + ": ";
-    if (total - at < static_cast<size_t>(render::kOpHeaderInts)) return Fail(env, name + "truncated header");
+    // Built only for an error message: this runs for every op of every frame.
+    const auto name = [&plan]() { return "op " + std::to_string(plan->ops.size()) + ": "; };
+    if (total - at < static_cast<size_t>(render::kOpHeaderInts)) return Fail(env, name() + "truncated header");
     const int32_t* h = w + at;
     Op op{};
     op.kind = h[0];
     op.rect_count = h[1];
     op.color = static_cast<uint32_t>(h[2]);
     op.alpha = h[3];
-    if (op.kind < render::kFill || op.kind > render::kBuffer) return Fail(env, name + "unknown kind " + std::to_string(op.kind));
+    if (op.kind < render::kFill || op.kind > render::kBuffer) return Fail(env, name() + "unknown kind " + std::to_string(op.kind));
     if (op.rect_count < 0 || static_cast<size_t>(op.rect_count) * 4 > total - at - render::kOpHeaderInts)
-      return Fail(env, name + "rect count " + std::to_string(op.rect_count) + " runs past the op stream");
+      return Fail(env, name() + "rect count " + std::to_string(op.rect_count) + " runs past the op stream");
     op.rects = h + render::kOpHeaderInts;
     for (int32_t r = 0; r < op.rect_count; r++) {
       const int32_t* rc = op.rects + r * 4;
       if (rc[0] < 0 || rc[1] < 0 || rc[2] > width || rc[3] > height || rc[0] > rc[2] || rc[1] > rc[3])
-        return Fail(env, name + "rect " + std::to_string(r) + " [" + std::to_string(rc[0]) + "," + std::to_string(rc[1]) +
+        return Fail(env, name() + "rect " + std::to_string(r) + " [" + std::to_string(rc[0]) + "," + std::to_string(rc[1]) +
                              "," + std::to_string(rc[2]) + "," + std::to_string(rc[3]) + "] is outside the target");
     }
     if (op.kind == render::kBuffer) {
@@ -168,29 +169,29 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
       op.gv = h[26];
       op.bu = h[27];
       const int bpp = BytesPerPixel(op.format);
-      if (buffer < 0 || static_cast<size_t>(buffer) >= sources.size()) return Fail(env, name + "source index out of range");
-      if (bpp == 0) return Fail(env, name + "unsupported source format " + std::to_string(op.format));
+      if (buffer < 0 || static_cast<size_t>(buffer) >= sources.size()) return Fail(env, name() + "source index out of range");
+      if (bpp == 0) return Fail(env, name() + "unsupported source format " + std::to_string(op.format));
       if (op.width < 1 || op.height < 1 || op.width > 16384 || op.height > 16384)
-        return Fail(env, name + "source size " + std::to_string(op.width) + "x" + std::to_string(op.height) + " is invalid");
-      if (op.alpha < 0 || op.alpha > 255) return Fail(env, name + "plane alpha out of 0..255");
-      if (op.filter < render::kNearest || op.filter > render::kBilinear) return Fail(env, name + "unknown filter");
-      if (op.blend < render::kBlendNone || op.blend > render::kBlendCoverage) return Fail(env, name + "unknown blend");
+        return Fail(env, name() + "source size " + std::to_string(op.width) + "x" + std::to_string(op.height) + " is invalid");
+      if (op.alpha < 0 || op.alpha > 255) return Fail(env, name() + "plane alpha out of 0..255");
+      if (op.filter < render::kNearest || op.filter > render::kBilinear) return Fail(env, name() + "unknown filter");
+      if (op.blend < render::kBlendNone || op.blend > render::kBlendCoverage) return Fail(env, name() + "unknown blend");
       if ((op.dxx != 0) == (op.dxy != 0) || (op.dyx != 0) == (op.dyy != 0))
-        return Fail(env, name + "source mapping is not a flip or quarter turn");
+        return Fail(env, name() + "source mapping is not a flip or quarter turn");
       if (op.y_scale < 0 || op.y_scale > (1 << 18) || op.rv < 0 || op.rv > (1 << 18) || op.gu < 0 || op.gu > (1 << 18) ||
           op.gv < 0 || op.gv > (1 << 18) || op.bu < 0 || op.bu > (1 << 18) || op.y_offset < 0 || op.y_offset > 255)
-        return Fail(env, name + "YUV coefficients out of range");
+        return Fail(env, name() + "YUV coefficients out of range");
       if (bpp == 4 && (plane_offset % 4 != 0 || op.stride_bytes % 4 != 0))
-        return Fail(env, name + "4-byte source must have offset and row pitch that are multiples of 4");
+        return Fail(env, name() + "4-byte source must have offset and row pitch that are multiples of 4");
       if (!PlaneFits(plane_offset, op.stride_bytes, op.height, static_cast<int64_t>(op.width) * bpp, lengths[buffer]))
-        return Fail(env, name + "source rows run past its " + std::to_string(lengths[buffer]) + " bytes");
+        return Fail(env, name() + "source rows run past its " + std::to_string(lengths[buffer]) + " bytes");
       if (op.format == render::kNV12 &&
           !PlaneFits(chroma_offset, op.chroma_stride_bytes, (op.height + 1) / 2, static_cast<int64_t>((op.width + 1) / 2) * 2,
                      lengths[buffer]))
-        return Fail(env, name + "NV12 chroma plane runs past its " + std::to_string(lengths[buffer]) + " bytes");
+        return Fail(env, name() + "NV12 chroma plane runs past its " + std::to_string(lengths[buffer]) + " bytes");
       op.plane0 = sources[buffer] + plane_offset;
       op.chroma = sources[buffer] + chroma_offset;
-      if (sources[buffer] == target) return Fail(env, name + "source is the target's own memory");
+      if (sources[buffer] == target) return Fail(env, name() + "source is the target's own memory");
     }
     plan->ops.push_back(op);
     at += render::kOpHeaderInts + static_cast<size_t>(op.rect_count) * 4;
@@ -203,7 +204,8 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan) {
 Napi::Value ExecuteSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Plan plan;
-  if (!DecodePlan(info, &plan)) return env.Undefined();
+  // Drawn before this returns: nothing needs keeping alive.
+  if (!DecodePlan(info, &plan, false)) return env.Undefined();
   BandFunction band = CurrentVariant().band;
   if (info.Length() > 7 && !info[7].IsUndefined()) {
     if (!info[7].IsString()) return ThrowArg(env, kCall, "variant must be a string");
@@ -360,7 +362,7 @@ thread_local EnvPool* EnvPool::current = nullptr;
 Napi::Value Execute(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<Job>();
-  if (!DecodePlan(info, &job->plan)) return env.Undefined();
+  if (!DecodePlan(info, &job->plan, true)) return env.Undefined();
   int64_t bands = 1, threads = 1, spin_us = 0;
   if (!ReadInt(info, 7, kCall, "bands", 1, 256, &bands)) return env.Undefined();
   if (!ReadInt(info, 8, kCall, "threads", 1, 64, &threads)) return env.Undefined();

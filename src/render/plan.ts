@@ -209,7 +209,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     const dst = checkRect(what, layer.dst, '.dst');
     let area = intersectAreas(frame, [dst]);
     if (layer.clip !== undefined) area = intersectAreas(area, checkRects(what, layer.clip, '.clip'));
-    const header: number[] = new Array<number>(OP_HEADER_INTS).fill(0);
+    const header = scratchHeader.fill(0);
     header[H.dstLeft] = dst.left;
     header[H.dstTop] = dst.top;
     switch (layer.kind) {
@@ -237,7 +237,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     }
     if (area.length === 0) continue;
     header[H.rectCount] = area.length;
-    for (const value of header) words.push(value);
+    for (let i = 0; i < OP_HEADER_INTS; i++) words.push(header[i]!);
     for (const r of area) {
       words.push(r.left, r.top, r.right, r.bottom);
       pixels += (r.right - r.left) * (r.bottom - r.top);
@@ -247,6 +247,9 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
   const ops = Int32Array.from(words);
   return { target: image, sources, ops, opCount, pixels };
 }
+
+// One op header at a time is filled here and copied into the plan (plans are built every frame).
+const scratchHeader = new Int32Array(OP_HEADER_INTS);
 
 const yuvCache = new Map<string, YuvCoefficients>();
 function cachedYuvCoefficients(conversion: YuvConversion): YuvCoefficients {
@@ -259,7 +262,10 @@ function cachedYuvCoefficients(conversion: YuvConversion): YuvCoefficients {
   return k;
 }
 
-function encodeBufferLayer(what: string, layer: BufferLayer, header: number[], target: ImageMemory, sources: ArrayBuffer[]): void {
+// Non-NV12 sources carry the default coefficients, unused by their kernels.
+const DEFAULT_YUV_COEFFICIENTS = yuvCoefficients({ matrix: 'bt601', range: 'limited' });
+
+function encodeBufferLayer(what: string, layer: BufferLayer, header: Int32Array, target: ImageMemory, sources: ArrayBuffer[]): void {
   const image = imageMemory(layer.source, `${what}.source`);
   if (image.buffer === target.buffer) bad(`${what}.source is the target's own memory; draw from a copy`);
   const crop = checkCrop(what, layer.crop, image.width, image.height);
@@ -270,8 +276,8 @@ function encodeBufferLayer(what: string, layer: BufferLayer, header: number[], t
   const blend = layer.blend ?? 'premultiplied';
   if (!(blend in BlendCode)) bad(`${what}.blend must be 'none', 'premultiplied' or 'coverage', got ${String(blend)}`);
   if (layer.yuv !== undefined && image.format !== PixelFormat.NV12) bad(`${what}.yuv applies to NV12 sources only`);
-  const yuv = layer.yuv ?? { matrix: 'bt601', range: 'limited' };
-  if (!['bt601', 'bt709'].includes(yuv.matrix) || !['limited', 'full'].includes(yuv.range)) {
+  const yuv = layer.yuv;
+  if (yuv !== undefined && (!(yuv.matrix === 'bt601' || yuv.matrix === 'bt709') || !(yuv.range === 'limited' || yuv.range === 'full'))) {
     bad(`${what}.yuv must be {matrix: 'bt601'|'bt709', range: 'limited'|'full'}`);
   }
   const dst = layer.dst;
@@ -282,7 +288,7 @@ function encodeBufferLayer(what: string, layer: BufferLayer, header: number[], t
   const m = sourceMapping(crop, dst, transform);
   let index = sources.indexOf(image.buffer);
   if (index < 0) index = sources.push(image.buffer) - 1;
-  const k = cachedYuvCoefficients(yuv);
+  const k = yuv === undefined ? DEFAULT_YUV_COEFFICIENTS : cachedYuvCoefficients(yuv);
   header[H.kind] = OpKind.BUFFER;
   header[H.alpha] = checkPlaneAlpha(what, layer.planeAlpha);
   header[H.buffer] = index;
