@@ -17,6 +17,7 @@ import type { ComposerDisplay } from './device.js';
 import { SoftwareComposer } from './device.js';
 import type { ComposerLayerId, ComposerLayerState, FloatRect, PlanStrategy } from './types.js';
 import { Composition } from './types.js';
+import type { PER_FRAME_FIELDS } from './types.js';
 
 export interface HwcCompositionOptions {
   /** The device; default a SoftwareComposer with 4 overlay planes and a cursor plane. */
@@ -266,19 +267,16 @@ export class HwcComposition implements CompositionEngine {
 
 const NO_CROP: FloatRect = Object.freeze({ left: 0, top: 0, right: 0, bottom: 0 });
 
+type GeometryField = Exclude<keyof ComposerLayerState, (typeof PER_FRAME_FIELDS)[number]>;
+/** Every field of ComposerLayerState but the per-frame ones (the check below fails to compile if one is missing). */
+const GEOMETRY_FIELDS = ['blendMode', 'planeAlpha', 'sourceCrop', 'displayFrame', 'transform', 'visibleRegion', 'z', 'color', 'compositionType'] as const satisfies readonly GeometryField[];
+const everyGeometryField: [Exclude<GeometryField, (typeof GEOMETRY_FIELDS)[number]>] extends [never] ? true : never = true;
+void everyGeometryField;
+
 /** Every field but the per-frame ones is the same object or value: the snapshot reused its geometry. */
 function sameGeometry(a: ComposerLayerState, b: ComposerLayerState): boolean {
-  return (
-    a.blendMode === b.blendMode &&
-    a.planeAlpha === b.planeAlpha &&
-    a.sourceCrop === b.sourceCrop &&
-    a.displayFrame === b.displayFrame &&
-    a.transform === b.transform &&
-    a.visibleRegion === b.visibleRegion &&
-    a.z === b.z &&
-    a.color === b.color &&
-    a.compositionType === b.compositionType
-  );
+  for (const field of GEOMETRY_FIELDS) if (a[field] !== b[field]) return false;
+  return true;
 }
 
 /** Where the client target must be redrawn this frame, and the full background (clear) region. */
