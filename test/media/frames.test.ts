@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { FRAME_HEADER_BYTES, FRAME_MAGIC } from '../../src/media/encoder.js';
 import { exited, spawnCli } from '../cli/support.js';
 import type { MediaRig } from './support.js';
-import { startRig } from './support.js';
+import { startRecording, startRig } from './support.js';
 
 const WIDTH = 320;
 const HEIGHT = 240;
@@ -56,20 +56,11 @@ test('rotating the display while recording re-projects the same recording (lette
   const file = join(rig.dir, 'rotated.raw');
   // 3 s: the rotation must land well before the limit even when a loaded machine delays the
   // progress line the test waits for.
-  const child = spawnCli(['screenrecord', '--output-format', 'raw-frames', '--time-limit', '3', '--socket', rig.socketPath, file]);
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (): void => {
-      if (/frames [1-9]/.test(stderr)) resolve();
-    };
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`recorder exited early: ${stderr}`)));
-  });
+  const { child, stderr } = await startRecording(['--output-format', 'raw-frames', '--time-limit', '3', '--socket', rig.socketPath, file]);
   rig.display.setOrientation(90);
   const { code } = await exited(child);
   rig.display.setOrientation(0);
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 0, stderr());
   const bytes = readFileSync(file);
   const frameBytes = (WIDTH * HEIGHT * 3) / 2;
   assert.equal(bytes.length, 180 * frameBytes, 'one file of 3 s at 60 Hz');

@@ -9,7 +9,7 @@ import { HeadlessDisplay } from '../../src/display/index.js';
 import { requireTools } from '../support/optional-tool.js';
 import { exited, spawnCli } from '../cli/support.js';
 import type { MediaRig } from './support.js';
-import { ffprobe, psnr, readFrameCode, startRig } from './support.js';
+import { ffprobe, psnr, readFrameCode, startRecording, startRig } from './support.js';
 
 const skip = requireTools('ffmpeg', 'ffprobe');
 const WIDTH = 1280;
@@ -49,20 +49,8 @@ async function decodeFrames(file: string, wanted: ReadonlySet<number>): Promise<
 
 test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frames that match screencaps of the same moments', { skip, timeout: 120_000 }, async () => {
   const file = join(rig.dir, 'three.mp4');
-  const child = spawnCli(['screenrecord', '--time-limit', '3', '--socket', rig.socketPath, file]);
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   // Screencaps while it records (the progress line says frames are flowing).
-  await new Promise<void>((resolve, reject) => {
-    const onData = (): void => {
-      if (/frames [1-9]/.test(stderr)) {
-        child.stderr.off('data', onData);
-        resolve();
-      }
-    };
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`recorder exited early: ${stderr}`)));
-  });
+  const { child, stderr } = await startRecording(['--time-limit', '3', '--socket', rig.socketPath, file]);
   const shots: { k: number; rgba: Uint8Array }[] = [];
   for (let i = 0; i < 3; i++) {
     await new Promise((r) => setTimeout(r, 300));
@@ -70,8 +58,8 @@ test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frame
     shots.push({ k: readFrameCode(shot.rgba, WIDTH, 4), rgba: shot.rgba });
   }
   const { code } = await exited(child);
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, /time limit of 3 s reached/);
+  assert.equal(code, 0, stderr());
+  assert.match(stderr(), /time limit of 3 s reached/);
 
   const probe = ffprobe(file);
   assert.equal(probe.codec, 'h264');
@@ -100,20 +88,11 @@ test('a 3 s recording at 1280x720: codec, size, frame count, duration, and frame
 
 test('Ctrl-C mid-recording finalizes a playable file', { skip, timeout: 120_000 }, async () => {
   const file = join(rig.dir, 'interrupted.webm');
-  const child = spawnCli(['screenrecord', '--size', '640x360', '--bit-rate', '4M', '--socket', rig.socketPath, file]);
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (): void => {
-      if (/frames [1-9]/.test(stderr)) resolve();
-    };
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`recorder exited early: ${stderr}`)));
-  });
+  const { child, stderr } = await startRecording(['--size', '640x360', '--bit-rate', '4M', '--socket', rig.socketPath, file]);
   child.kill('SIGINT');
   const { code } = await exited(child);
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, /recorded \d+ frames .*: stopped/);
+  assert.equal(code, 0, stderr());
+  assert.match(stderr(), /recorded \d+ frames .*: stopped/);
   const probe = ffprobe(file);
   assert.equal(probe.codec, 'vp8');
   assert.equal(probe.width, 640);
@@ -125,21 +104,12 @@ test('a display disconnected mid-recording ends it cleanly with a clear message'
   const external = new HeadlessDisplay({ kind: 'external', width: 640, height: 480, refreshRate: 60 });
   rig.flinger.addDisplay(external);
   const file = join(rig.dir, 'unplugged.mp4');
-  const child = spawnCli(['screenrecord', '-d', String(external.id), '--socket', rig.socketPath, file]);
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (): void => {
-      if (/frames [1-9]/.test(stderr)) resolve();
-    };
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`recorder exited early: ${stderr}`)));
-  });
+  const { child, stderr } = await startRecording(['-d', String(external.id), '--socket', rig.socketPath, file]);
   rig.flinger.removeDisplay(external.id);
   external.dispose();
   const { code } = await exited(child);
-  assert.equal(code, 0, stderr);
-  assert.match(stderr, new RegExp(`the recording ended early: display ${external.id} \\(.*\\) was disconnected`));
+  assert.equal(code, 0, stderr());
+  assert.match(stderr(), new RegExp(`the recording ended early: display ${external.id} \\(.*\\) was disconnected`));
   assert.ok(existsSync(file));
   const probe = ffprobe(file);
   assert.equal(probe.width, 640);

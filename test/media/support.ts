@@ -1,6 +1,7 @@
 // A live server with an animating client for the media tests, and the frame-number code the
 // client draws so that a decoded video frame and a screencap can be paired by content.
 import { spawnSync } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { Flinger } from '../../src/flinger/index.js';
 import { Renderer } from '../../src/render/index.js';
 import { startServer } from '../../src/server/index.js';
 import type { StratumServer } from '../../src/server/index.js';
+import { spawnCli } from '../cli/support.js';
 
 export const CODE_BITS = 12;
 export const CODE_BLOCK = 32;
@@ -123,4 +125,21 @@ export function psnr(a: Uint8Array, aChannels: number, b: Uint8Array, bChannels:
   }
   const mse = sum / (pixels * 3);
   return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+/** A `stratum screenrecord ARGS` child, resolved once its progress line shows frames flowing; `stderr()` is all it wrote so far. */
+export async function startRecording(args: readonly string[]): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+  const child = spawnCli(['screenrecord', ...args]);
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (): void => {
+      if (!/frames [1-9]/.test(stderr)) return;
+      child.stderr.off('data', onData);
+      resolve();
+    };
+    child.stderr.on('data', onData);
+    child.once('exit', () => reject(new Error(`recorder exited early: ${stderr}`)));
+  });
+  return { child, stderr: () => stderr };
 }
