@@ -11,7 +11,7 @@ import { Fence, NO_FENCE, monotonicNow } from '../queue/fence.js';
 import type { Rect } from '../region/rect.js';
 import { rectsEqual } from '../region/rect.js';
 import { Region } from '../region/region.js';
-import { Renderer } from '../render/index.js';
+import { Renderer, contentRenderLayer } from '../render/index.js';
 import type { RenderLayer, RenderStats, RenderTarget } from '../render/index.js';
 import type { Plan, PlaneSlot } from './planner.js';
 import { DEFAULT_CURSOR_LIMITS, DEFAULT_OVERLAY_PLANES, DEFAULT_PLANE_LIMITS, planComposition } from './planner.js';
@@ -538,32 +538,10 @@ function samePlacement(type: Composition, s: ComposerLayerState, before: Present
 
 /** A plane's layer as the renderer draws it (the same mapping the compositor uses for CLIENT layers). */
 export function planeRenderLayer(s: ComposerLayerState, clip: readonly Rect[]): RenderLayer {
-  if (!s.buffer) {
-    return {
-      kind: 'color',
-      color: { r: Math.round(s.color.r * 255), g: Math.round(s.color.g * 255), b: Math.round(s.color.b * 255), a: 255 },
-      planeAlpha: s.planeAlpha,
-      dst: s.displayFrame,
-      clip,
-    };
-  }
-  const c = s.sourceCrop;
-  const f = s.displayFrame;
-  const rotated = (s.transform & Transform.ROT_90) !== 0;
-  const w = c.right - c.left;
-  const h = c.bottom - c.top;
-  const unscaled = (rotated ? h : w) === f.right - f.left && (rotated ? w : h) === f.bottom - f.top;
-  return {
-    kind: 'buffer',
-    source: s.buffer,
-    crop: c,
-    dst: f,
-    transform: s.transform,
-    filter: unscaled ? 'nearest' : 'bilinear',
-    blend: s.blendMode === 'NONE' ? 'none' : s.blendMode === 'COVERAGE' ? 'coverage' : 'premultiplied',
-    planeAlpha: s.planeAlpha,
+  return contentRenderLayer(
+    { buffer: s.buffer ?? undefined, color: s.color, crop: s.sourceCrop, frame: s.displayFrame, transform: s.transform, blendMode: s.blendMode, planeAlpha: s.planeAlpha },
     clip,
-  };
+  );
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -3,6 +3,7 @@
 // every layer as CLIENT with the renderer, only inside the damage. The composer issue replaces it
 // with HWC planning (validate -> DEVICE/CLIENT -> client target -> present) through
 // FlingerOptions.composition; `toRenderLayers` is shared so both compose CLIENT layers the same way.
+import { contentRenderLayer } from '../render/index.js';
 import type { RenderLayer, RenderStats, RenderTarget } from '../render/index.js';
 import type { Rect } from '../region/rect.js';
 import type { Region } from '../region/region.js';
@@ -45,11 +46,6 @@ export interface CompositionEngine {
 
 const OPAQUE_BLACK = { r: 0, g: 0, b: 0, a: 255 } as const;
 
-/** 0..1 channel -> 0..255. */
-export function channel8(value: number): number {
-  return Math.round(value * 255);
-}
-
 /**
  * The renderer layers that redraw `area` of the given output layers: a black clear where no
  * opaque layer covers, then each layer clipped to its visible region inside `area`.
@@ -61,34 +57,21 @@ export function toRenderLayers(layers: readonly OutputLayer[], area: Region, cle
   for (const layer of layers) {
     const clipRegion = layer.visibleRegion.intersect(area);
     if (clipRegion.isEmpty) continue;
-    const clip = clipRegion.rects();
-    if (layer.kind === 'color' || !layer.buffer) {
-      out.push({
-        kind: 'color',
-        color: { r: channel8(layer.color.r), g: channel8(layer.color.g), b: channel8(layer.color.b), a: 255 },
-        planeAlpha: layer.planeAlpha,
-        dst: layer.displayFrame,
-        clip,
-      });
-      continue;
-    }
-    const frame = layer.contentFrame;
-    const crop = layer.contentCrop;
-    const rotated = (layer.bufferTransform & 4) !== 0;
-    const cropW = crop.right - crop.left;
-    const cropH = crop.bottom - crop.top;
-    const unscaled = (rotated ? cropH : cropW) === frame.right - frame.left && (rotated ? cropW : cropH) === frame.bottom - frame.top;
-    out.push({
-      kind: 'buffer',
-      source: layer.buffer,
-      crop,
-      dst: frame,
-      transform: layer.bufferTransform,
-      filter: unscaled ? 'nearest' : 'bilinear',
-      blend: layer.blendMode === 'NONE' ? 'none' : layer.blendMode === 'COVERAGE' ? 'coverage' : 'premultiplied',
-      planeAlpha: layer.planeAlpha,
-      clip,
-    });
+    const buffer = layer.kind === 'color' ? undefined : layer.buffer;
+    out.push(
+      contentRenderLayer(
+        {
+          buffer,
+          color: layer.color,
+          crop: layer.contentCrop,
+          frame: buffer ? layer.contentFrame : layer.displayFrame,
+          transform: layer.bufferTransform,
+          blendMode: layer.blendMode,
+          planeAlpha: layer.planeAlpha,
+        },
+        clipRegion.rects(),
+      ),
+    );
   }
   return out;
 }

@@ -3,7 +3,7 @@
 export { Flinger, FlingerClient, frameDamage } from './flinger.js';
 export type { ClientOptions, FlingerOptions, PresentInfo } from './flinger.js';
 export { Transaction } from './transaction.js';
-export { ClientComposition, toRenderLayers, channel8 } from './composition.js';
+export { ClientComposition, toRenderLayers } from './composition.js';
 export type { CompositionEngine, CompositionResult, DisplayFrame, RenderBackend } from './composition.js';
 export { encodePng } from './capture.js';
 export type { CaptureOptions, CaptureResult } from './capture.js';
