@@ -133,10 +133,14 @@ function isCoordinate(value: unknown): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= -MAX_COORDINATE && value <= MAX_COORDINATE;
 }
 
+function isValidRect(r: Rect): boolean {
+  return typeof r === 'object' && r !== null && isCoordinate(r.left) && isCoordinate(r.top) && isCoordinate(r.right) && isCoordinate(r.bottom);
+}
+
 // Plans are built every frame: the checks run without building a message, which is only made
 // (by the slow path below) for a rectangle that fails them.
 function checkRect(what: string, r: Rect, suffix = ''): Rect {
-  if (typeof r === 'object' && r !== null && isCoordinate(r.left) && isCoordinate(r.top) && isCoordinate(r.right) && isCoordinate(r.bottom)) return r;
+  if (isValidRect(r)) return r;
   const name = what + suffix;
   if (typeof r !== 'object' || r === null) bad(`${name} must be a Rect`);
   for (const key of ['left', 'top', 'right', 'bottom'] as const) checkInteger(`${name}.${key}`, r[key], -MAX_COORDINATE, MAX_COORDINATE);
@@ -148,9 +152,7 @@ function checkRects(what: string, rects: readonly Rect[], suffix = ''): readonly
   if (rects.length > MAX_RECTS_PER_OP) bad(`${what}${suffix} has ${rects.length} rectangles, more than ${MAX_RECTS_PER_OP}`);
   for (let i = 0; i < rects.length; i++) {
     const r = rects[i]!;
-    if (!(typeof r === 'object' && r !== null && isCoordinate(r.left) && isCoordinate(r.top) && isCoordinate(r.right) && isCoordinate(r.bottom))) {
-      checkRect(`${what}${suffix}[${i}]`, r);
-    }
+    if (!isValidRect(r)) checkRect(`${what}${suffix}[${i}]`, r);
   }
   return rects;
 }
