@@ -21,6 +21,8 @@ const SUBTRACT: BooleanOp = (a, b) => a && !b;
 const XOR: BooleanOp = (a, b) => a !== b;
 
 function checkRect(r: Rect): void {
+  // Every region operation on rectangles comes here: the common valid case allocates nothing.
+  if (Number.isSafeInteger(r.left) && Number.isSafeInteger(r.top) && Number.isSafeInteger(r.right) && Number.isSafeInteger(r.bottom)) return;
   for (const key of ['left', 'top', 'right', 'bottom'] as const) {
     if (!Number.isSafeInteger(r[key])) throw new StratumError('BAD_VALUE', `region rect ${key} must be an integer, got ${String(r[key])}`);
   }
@@ -88,15 +90,18 @@ export class Region implements Iterable<Rect> {
 
   /** The rectangles, band by band (top to bottom), left to right within a band. */
   rects(): Rect[] {
-    return [...this];
-  }
-
-  *[Symbol.iterator](): Iterator<Rect> {
+    // A plain loop, not the generator: clips are taken from regions several times every frame.
+    const out: Rect[] = [];
     for (const band of this.bands) {
       for (let i = 0; i < band.spans.length; i += 2) {
-        yield { left: band.spans[i]!, top: band.top, right: band.spans[i + 1]!, bottom: band.bottom };
+        out.push({ left: band.spans[i]!, top: band.top, right: band.spans[i + 1]!, bottom: band.bottom });
       }
     }
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<Rect> {
+    return this.rects()[Symbol.iterator]();
   }
 
   get rectCount(): number {
@@ -135,6 +140,13 @@ export class Region implements Iterable<Rect> {
     const b = toRegion(other);
     if (b.isEmpty || this.isEmpty) return this;
     if (b === this) return Region.EMPTY;
+    if (b.isRect) {
+      // A rectangle taken away (an opaque layer over the damage): all of it, or none of it, often.
+      const box = this.bounds();
+      const q = b.bands[0]!;
+      if (box.left >= q.spans[0]! && box.right <= q.spans[1]! && box.top >= q.top && box.bottom <= q.bottom) return Region.EMPTY;
+      if (box.right <= q.spans[0]! || box.left >= q.spans[1]! || box.bottom <= q.top || box.top >= q.bottom) return this;
+    }
     return new Region(combine(this.bands, b.bands, SUBTRACT));
   }
 
