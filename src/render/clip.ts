@@ -7,6 +7,11 @@ import { intersectRect, isEmptyRect } from '../region/rect.js';
  * band between two consecutive edges holds the merged x-spans of the rectangles crossing it.
  */
 export function disjointRects(rects: readonly Rect[]): Rect[] {
+  if (rects.length <= 1) {
+    // Plans are built every frame and most clips are one rectangle: no band sweep for them.
+    const only = rects[0];
+    return only === undefined || isEmptyRect(only) ? [] : [{ left: only.left, top: only.top, right: only.right, bottom: only.bottom }];
+  }
   const live = rects.filter((r) => !isEmptyRect(r));
   if (live.length <= 1) return live.map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom }));
   const ys = [...new Set(live.flatMap((r) => [r.top, r.bottom]))].sort((a, b) => a - b);
@@ -42,4 +47,14 @@ export function intersectAreas(a: readonly Rect[], b: readonly Rect[]): Rect[] {
     }
   }
   return disjointRects(pieces);
+}
+
+/** `disjoint` (rectangles that do not overlap) cut to one rectangle: still disjoint, no sweep needed. */
+export function clipDisjoint(disjoint: readonly Rect[], r: Rect): Rect[] {
+  const out: Rect[] = [];
+  for (const piece of disjoint) {
+    const cut = intersectRect(piece, r);
+    if (!isEmptyRect(cut)) out.push(cut);
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { GraphicBuffer } from '../buffer/graphic-buffer.js';
 import { Transform, isTransform } from '../buffer/transform.js';
 import { StratumError } from '../os/status.js';
 import type { Rect } from '../region/rect.js';
-import { intersectAreas } from './clip.js';
+import { clipDisjoint, intersectAreas } from './clip.js';
 import { quantizeAlpha, mul255, sourceMapping, yuvCoefficients } from './math.js';
 import type { YuvCoefficients } from './math.js';
 import type { BufferLayer, FloatRect, PixelSource, PremultipliedColor, RenderLayer, RenderTarget, YuvConversion } from './types.js';
@@ -157,7 +157,17 @@ function checkRects(what: string, rects: readonly Rect[], suffix = ''): readonly
   return rects;
 }
 
-function checkColor(what: string, c: PremultipliedColor): number {
+function isChannel(v: unknown, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+/** `layer`.color as a packed word. */
+function checkColor(layer: string, c: PremultipliedColor): number {
+  // The valid case first, building no message: colours are checked for every layer of every frame.
+  if (typeof c === 'object' && c !== null && isChannel(c.a, 255) && isChannel(c.r, c.a) && isChannel(c.g, c.a) && isChannel(c.b, c.a)) {
+    return packRGBA(c.r, c.g, c.b, c.a);
+  }
+  const what = `${layer}.color`;
   if (typeof c !== 'object' || c === null) bad(`${what} must be {r, g, b, a}`);
   const a = checkInteger(`${what}.a`, c.a, 0, 255);
   const r = checkInteger(`${what}.r`, c.r, 0, a);
@@ -198,30 +208,35 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
   if (image.format !== PixelFormat.RGBA_8888) bad(`target must be RGBA_8888, got ${formatName(image.format)}`);
   if (!isArray(layers)) bad('layers must be an array');
   const bounds: Rect = { left: 0, top: 0, right: image.width, bottom: image.height };
+  // Disjoint: every area below is cut from it.
   const frame = clip === undefined ? [bounds] : intersectAreas(checkRects('clip', clip), [bounds]);
   const sources: ArrayBuffer[] = [];
-  // Plain numbers while building, one Int32Array at the end: cheaper than typed arrays per op.
-  const words: number[] = [];
+  let words = scratchWords;
+  let length = 0;
   let opCount = 0;
   let pixels = 0;
   for (let index = 0; index < layers.length; index++) {
     const layer = layers[index];
-    const what = `layers[${index}]`;
+    const names = namesOf(index);
+    const what = names.layer;
     if (typeof layer !== 'object' || layer === null) bad(`${what} must be a layer object`);
     const dst = checkRect(what, layer.dst, '.dst');
-    let area = intersectAreas(frame, [dst]);
-    if (layer.clip !== undefined) area = intersectAreas(area, checkRects(what, layer.clip, '.clip'));
+    let area = clipDisjoint(frame, dst);
+    if (layer.clip !== undefined) {
+      const own = checkRects(what, layer.clip, '.clip');
+      area = own.length === 1 ? clipDisjoint(area, own[0]!) : intersectAreas(area, own);
+    }
     const header = scratchHeader.fill(0);
     header[H.dstLeft] = dst.left;
     header[H.dstTop] = dst.top;
     switch (layer.kind) {
       case 'clear': {
         header[H.kind] = OpKind.FILL;
-        header[H.color] = layer.color === undefined ? 0 : checkColor(`${what}.color`, layer.color);
+        header[H.color] = layer.color === undefined ? 0 : checkColor(what, layer.color);
         break;
       }
       case 'color': {
-        const c = checkColor(`${what}.color`, layer.color);
+        const c = checkColor(what, layer.color);
         const alpha = checkPlaneAlpha(what, layer.planeAlpha);
         header[H.kind] = OpKind.SOLID_OVER;
         header[H.color] = packRGBA(mul255(c & 0xff, alpha), mul255((c >>> 8) & 0xff, alpha), mul255((c >>> 16) & 0xff, alpha), mul255(c >>> 24, alpha));
@@ -230,7 +245,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
         break;
       }
       case 'buffer': {
-        encodeBufferLayer(what, layer, header, image, sources);
+        encodeBufferLayer(names, layer, header, image, sources);
         if (header[H.alpha] === 0) area = [];
         break;
       }
@@ -239,19 +254,48 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     }
     if (area.length === 0) continue;
     header[H.rectCount] = area.length;
-    for (let i = 0; i < OP_HEADER_INTS; i++) words.push(header[i]!);
+    const needed = length + OP_HEADER_INTS + 4 * area.length;
+    if (needed > words.length) {
+      const grown = new Int32Array(Math.max(needed, 2 * words.length));
+      grown.set(words.subarray(0, length));
+      words = grown;
+    }
+    words.set(header, length);
+    length += OP_HEADER_INTS;
     for (const r of area) {
-      words.push(r.left, r.top, r.right, r.bottom);
+      words[length++] = r.left;
+      words[length++] = r.top;
+      words[length++] = r.right;
+      words[length++] = r.bottom;
       pixels += (r.right - r.left) * (r.bottom - r.top);
     }
     opCount++;
   }
-  const ops = Int32Array.from(words);
+  if (words.length <= MAX_SCRATCH_WORDS) scratchWords = words;
+  // A copy of its own: the plan may run on the render pool while the next one is built.
+  const ops = words.slice(0, length);
   return { target: image, sources, ops, opCount, pixels };
 }
 
-// One op header at a time is filled here and copied into the plan (plans are built every frame).
+// Plans are built every frame: one op header at a time is filled here, and the ops are written
+// into a reused scratch array, so building allocates little more than the plan's own Int32Array.
 const scratchHeader = new Int32Array(OP_HEADER_INTS);
+let scratchWords = new Int32Array(1024);
+const MAX_SCRATCH_WORDS = 1 << 16;
+
+// Layer names for error messages, made once per index rather than once per layer per frame.
+interface LayerNames {
+  readonly layer: string;
+  readonly source: string;
+}
+const layerNames: LayerNames[] = [];
+function namesOf(index: number): LayerNames {
+  const cached = layerNames[index];
+  if (cached !== undefined) return cached;
+  const names = { layer: `layers[${index}]`, source: `layers[${index}].source` };
+  if (index < 256) layerNames[index] = names;
+  return names;
+}
 
 const yuvCache = new Map<string, YuvCoefficients>();
 function cachedYuvCoefficients(conversion: YuvConversion): YuvCoefficients {
@@ -267,8 +311,9 @@ function cachedYuvCoefficients(conversion: YuvConversion): YuvCoefficients {
 // Non-NV12 sources carry the default coefficients, unused by their kernels.
 const DEFAULT_YUV_COEFFICIENTS = yuvCoefficients({ matrix: 'bt601', range: 'limited' });
 
-function encodeBufferLayer(what: string, layer: BufferLayer, header: Int32Array, target: ImageMemory, sources: ArrayBuffer[]): void {
-  const image = imageMemory(layer.source, `${what}.source`);
+function encodeBufferLayer(names: LayerNames, layer: BufferLayer, header: Int32Array, target: ImageMemory, sources: ArrayBuffer[]): void {
+  const what = names.layer;
+  const image = imageMemory(layer.source, names.source);
   if (image.buffer === target.buffer) bad(`${what}.source is the target's own memory; draw from a copy`);
   const crop = checkCrop(what, layer.crop, image.width, image.height);
   const transform = layer.transform ?? Transform.NONE;
