@@ -26,7 +26,7 @@ import type {
   PresentResult,
   ValidateResult,
 } from './types.js';
-import { Capability, Composition, PER_FRAME_FIELDS, PowerMode } from './types.js';
+import { Capability, Composition, PowerMode, isPerFrameField } from './types.js';
 
 /** What the device uses to draw its planes (src/render's Renderer satisfies it). */
 export interface ScanoutRenderer {
@@ -271,9 +271,10 @@ export class ComposerDisplay {
     const current = this.#layerState(id);
     checkLayerChanges(id, changes);
     let geometryChanged = false;
-    for (const key of Object.keys(changes) as (keyof ComposerLayerState)[]) {
-      if ((PER_FRAME_FIELDS as readonly string[]).includes(key)) continue;
-      if (!sameValue(current[key], changes[key])) geometryChanged = true;
+    for (const key in changes) {
+      if (isPerFrameField(key)) continue;
+      const field = key as keyof ComposerLayerState;
+      if (!sameValue(current[field], changes[field])) geometryChanged = true;
     }
     this.#layers.set(id, { ...current, ...changes });
     if (geometryChanged) this.#needsValidate = true;
@@ -355,7 +356,7 @@ export class ComposerDisplay {
     const plan = this.#plan;
     if (!plan || this.#needsValidate || this.#pending) throw new StratumError('INVALID_OPERATION', `display ${this.id}: present before validate/accept (NOT_VALIDATED)`);
     if (this.powerMode === PowerMode.OFF) throw new StratumError('INVALID_OPERATION', `display ${this.id} is powered off`);
-    const hasClient = plan.clientTargetPlane !== null && [...plan.types.values()].includes(Composition.CLIENT);
+    const hasClient = plan.clientTargetPlane !== null && hasClientLayer(plan);
     const ct = this.#clientTarget;
     if (hasClient && !ct?.buffer) throw new StratumError('INVALID_OPERATION', `display ${this.id} has CLIENT layers but no client target`);
     const virtual = this.target.kind === 'virtual';
@@ -365,13 +366,15 @@ export class ComposerDisplay {
     this.#validatedSincePresent = false;
 
     const screen: Rect = { left: 0, top: 0, right: this.width, bottom: this.height };
-    const size = `${this.width}x${this.height}`;
-    const planeLayers = [...this.#layers.entries()]
-      .filter(([id]) => plan.types.get(id) !== Composition.CLIENT)
-      .sort((a, b) => a[1].z - b[1].z || a[0] - b[0]);
-    const waits = planeLayers.map(([, s]) => s.acquireFence).filter((f) => !f.signalled);
-    if (ct?.buffer && !ct.acquireFence.signalled) waits.push(ct.acquireFence);
-    if (waits.length > 0) await Promise.all(waits.map((f) => f.wait()));
+    const size = this.#sizeKey();
+    // Loops rather than array chains: this runs every frame, damage-only frames included.
+    const planeLayers: [ComposerLayerId, ComposerLayerState][] = [];
+    for (const entry of this.#layers) if (plan.types.get(entry[0]) !== Composition.CLIENT) planeLayers.push(entry);
+    planeLayers.sort((a, b) => a[1].z - b[1].z || a[0] - b[0]);
+    const waits: Promise<number>[] = [];
+    for (const [, s] of planeLayers) if (!s.acquireFence.signalled) waits.push(s.acquireFence.wait());
+    if (ct?.buffer && !ct.acquireFence.signalled) waits.push(ct.acquireFence.wait());
+    if (waits.length > 0) await Promise.all(waits);
 
     // Damage: what the client target says changed, plus every plane layer that moved, appeared, went or changed content.
     let damage = ct ? ct.damage : Region.EMPTY;
@@ -430,9 +433,19 @@ export class ComposerDisplay {
     if (ct) ct.damage = Region.EMPTY;
     for (const [id, s] of this.#layers) if (!s.surfaceDamage.isEmpty) this.#layers.set(id, { ...s, surfaceDamage: Region.EMPTY });
     this.#presents++;
-    const planesUsed = new Set([...plan.planes.values()].filter((p): p is number => typeof p === 'number')).size + (hasClient ? 1 : 0);
+    const planesUsed = overlayPlanesUsed(plan) + (hasClient ? 1 : 0);
     return { presentFence, releaseFences, scanout: { pixels, elapsedMs, planesUsed } };
   }
+
+  /** The display size as compared between presents (a cached string: it is checked every frame). */
+  #sizeKey(): string {
+    if (this.#sizeKeyOf.width !== this.width || this.#sizeKeyOf.height !== this.height) {
+      this.#sizeKeyOf = { width: this.width, height: this.height, key: `${this.width}x${this.height}` };
+    }
+    return this.#sizeKeyOf.key;
+  }
+
+  #sizeKeyOf = { width: 0, height: 0, key: '' };
 
   // ---- power and VSync ----------------------------------------------------------------------------
 
@@ -518,6 +531,18 @@ export class ComposerDisplay {
 
 /** Everything about a plane layer that changes its pixels except new buffer content. */
 /** The layer lands where and how it did at the last present (content aside). */
+function hasClientLayer(plan: Plan): boolean {
+  for (const type of plan.types.values()) if (type === Composition.CLIENT) return true;
+  return false;
+}
+
+/** Distinct overlay planes a plan puts layers on (the cursor plane is not a number). */
+function overlayPlanesUsed(plan: Plan): number {
+  const used = new Set<number>();
+  for (const slot of plan.planes.values()) if (typeof slot === 'number') used.add(slot);
+  return used.size;
+}
+
 function samePlacement(type: Composition, s: ComposerLayerState, before: PresentedLayer): boolean {
   const p = before.state;
   if (p === s) return before.type === type;

@@ -59,6 +59,11 @@ export interface ComposerLayerState {
 
 /** Fields whose change needs no new validate (HWC2: buffer and damage change every frame). */
 export const PER_FRAME_FIELDS = ['buffer', 'acquireFence', 'surfaceDamage'] as const;
+const perFrameFieldSet: ReadonlySet<string> = new Set(PER_FRAME_FIELDS);
+/** True for a field a layer may change every frame without a new validate. */
+export function isPerFrameField(key: string): boolean {
+  return perFrameFieldSet.has(key);
+}
 
 /** Why a layer did not get a plane (shown in dump; Weston's FAILURE_REASONS_* in spirit). */
 export const Refusal = {
