@@ -244,7 +244,7 @@ export class ComposerDisplay {
   createLayer(): ComposerLayerId {
     this.#checkLive();
     const id = this.#nextLayerId++;
-    this.#layers.set(id, { ...DEFAULT_LAYER_STATE, z: id });
+    this.#layers.set(id, withLayerChanges(DEFAULT_LAYER_STATE, { z: id }));
     this.#needsValidate = true;
     return id;
   }
@@ -276,7 +276,7 @@ export class ComposerDisplay {
       const field = key as keyof ComposerLayerState;
       if (!sameValue(current[field], changes[field])) geometryChanged = true;
     }
-    this.#layers.set(id, { ...current, ...changes });
+    this.#layers.set(id, withLayerChanges(current, changes));
     if (geometryChanged) this.#needsValidate = true;
   }
 
@@ -369,8 +369,7 @@ export class ComposerDisplay {
     const size = this.#sizeKey();
     // Loops rather than array chains: this runs every frame, damage-only frames included.
     const planeLayers: [ComposerLayerId, ComposerLayerState][] = [];
-    for (const entry of this.#layers) if (plan.types.get(entry[0]) !== Composition.CLIENT) planeLayers.push(entry);
-    planeLayers.sort((a, b) => a[1].z - b[1].z || a[0] - b[0]);
+    for (const entry of this.#layers) if (plan.types.get(entry[0]) !== Composition.CLIENT) insertByZ(planeLayers, entry);
     const waits: Promise<number>[] = [];
     for (const [, s] of planeLayers) if (!s.acquireFence.signalled) waits.push(s.acquireFence.wait());
     if (ct?.buffer && !ct.acquireFence.signalled) waits.push(ct.acquireFence.wait());
@@ -431,7 +430,7 @@ export class ComposerDisplay {
     this.#presentedWithClientTarget = hasClient;
     this.#presentedSize = size;
     if (ct) ct.damage = Region.EMPTY;
-    for (const [id, s] of this.#layers) if (!s.surfaceDamage.isEmpty) this.#layers.set(id, { ...s, surfaceDamage: Region.EMPTY });
+    for (const [id, s] of this.#layers) if (!s.surfaceDamage.isEmpty) this.#layers.set(id, withLayerChanges(s, { surfaceDamage: Region.EMPTY }));
     this.#presents++;
     const planesUsed = overlayPlanesUsed(plan) + (hasClient ? 1 : 0);
     return { presentFence, releaseFences, scanout: { pixels, elapsedMs, planesUsed } };
@@ -531,6 +530,39 @@ export class ComposerDisplay {
 
 /** Everything about a plane layer that changes its pixels except new buffer content. */
 /** The layer lands where and how it did at the last present (content aside). */
+/**
+ * A layer's state with some fields replaced, built field by field: every state then has one
+ * shape (a spread of two objects does not), which keeps the code reading states fast.
+ */
+function withLayerChanges(current: ComposerLayerState, changes: Partial<ComposerLayerState>): ComposerLayerState {
+  return {
+    buffer: changes.buffer === undefined ? current.buffer : changes.buffer,
+    acquireFence: changes.acquireFence ?? current.acquireFence,
+    blendMode: changes.blendMode ?? current.blendMode,
+    planeAlpha: changes.planeAlpha ?? current.planeAlpha,
+    sourceCrop: changes.sourceCrop ?? current.sourceCrop,
+    displayFrame: changes.displayFrame ?? current.displayFrame,
+    transform: changes.transform ?? current.transform,
+    visibleRegion: changes.visibleRegion ?? current.visibleRegion,
+    surfaceDamage: changes.surfaceDamage ?? current.surfaceDamage,
+    z: changes.z ?? current.z,
+    color: changes.color ?? current.color,
+    compositionType: changes.compositionType ?? current.compositionType,
+  };
+}
+
+/** Inserts a layer into a list kept bottom to top (z, then id); layers mostly arrive in order already. */
+function insertByZ(list: [ComposerLayerId, ComposerLayerState][], entry: [ComposerLayerId, ComposerLayerState]): void {
+  let at = list.length;
+  while (at > 0) {
+    const [id, state] = list[at - 1]!;
+    if (state.z < entry[1].z || (state.z === entry[1].z && id < entry[0])) break;
+    at--;
+  }
+  if (at === list.length) list.push(entry);
+  else list.splice(at, 0, entry);
+}
+
 function hasClientLayer(plan: Plan): boolean {
   for (const type of plan.types.values()) if (type === Composition.CLIENT) return true;
   return false;
