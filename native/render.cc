@@ -79,14 +79,21 @@ bool PlaneFits(int64_t offset, int64_t pitch, int64_t rows, int64_t row_bytes, i
   return offset + pitch * (rows - 1) + row_bytes <= length;
 }
 
-bool ReadMemory(Napi::Env env, Napi::Value value, const std::string& what, uint8_t** data, int64_t* length) {
-  if (!value.IsArrayBuffer()) return Fail(env, what + " must be an ArrayBuffer");
+// `what` names the value in an error message; it is only called to build one.
+template <typename Name>
+bool ReadMemory(Napi::Env env, Napi::Value value, Name what, uint8_t** data, int64_t* length) {
+  if (!value.IsArrayBuffer()) return Fail(env, what() + " must be an ArrayBuffer");
   Napi::ArrayBuffer ab = value.As<Napi::ArrayBuffer>();
   *data = static_cast<uint8_t*>(ab.Data());
   *length = static_cast<int64_t>(ab.ByteLength());
-  if (*data == nullptr || *length == 0) return Fail(env, what + " is empty or detached (unmapped?)");
+  if (*data == nullptr || *length == 0) return Fail(env, what() + " is empty or detached (unmapped?)");
   return true;
 }
+
+struct Memory {
+  uint8_t* data;
+  int64_t length;
+};
 
 // Reads (target, offset, strideBytes, width, height, sources, ops) and checks every op against the
 // memories, so no plan can make a kernel read or write outside them.
@@ -95,7 +102,7 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
   uint8_t* target = nullptr;
   int64_t target_length = 0, offset = 0, stride = 0, width = 0, height = 0;
   if (info.Length() < 7) return Fail(env, "expects (target, offset, strideBytes, width, height, sources, ops)");
-  if (!ReadMemory(env, info[0], "target", &target, &target_length)) return false;
+  if (!ReadMemory(env, info[0], [] { return std::string("target"); }, &target, &target_length)) return false;
   if (!ReadInt(info, 1, kCall, "offset", 0, target_length, &offset)) return false;
   if (!ReadInt(info, 2, kCall, "strideBytes", 4, 1 << 20, &stride)) return false;
   if (!ReadInt(info, 3, kCall, "width", 1, 16384, &width)) return false;
@@ -109,11 +116,21 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
 
   if (!info[5].IsArray()) return Fail(env, "sources must be an array of ArrayBuffers");
   Napi::Array source_list = info[5].As<Napi::Array>();
-  std::vector<uint8_t*> sources(source_list.Length());
-  std::vector<int64_t> lengths(source_list.Length());
-  for (uint32_t i = 0; i < source_list.Length(); i++) {
+  // Only read while decoding (the ops keep the pointers). On the stack for the usual few sources:
+  // a frame allocates nothing here. (Not a thread_local: Get() can run a JS getter, which could
+  // call back in.)
+  constexpr uint32_t kStackSources = 16;
+  Memory stack_sources[kStackSources];
+  std::vector<Memory> heap_sources;
+  const uint32_t source_count = source_list.Length();
+  Memory* sources = stack_sources;
+  if (source_count > kStackSources) {
+    heap_sources.resize(source_count);
+    sources = heap_sources.data();
+  }
+  for (uint32_t i = 0; i < source_count; i++) {
     Napi::Value v = source_list.Get(i);
-    if (!ReadMemory(env, v, "sources[" + std::to_string(i) + "]", &sources[i], &lengths[i])) return false;
+    if (!ReadMemory(env, v, [i] { return "sources[" + std::to_string(i) + "]"; }, &sources[i].data, &sources[i].length)) return false;
     if (keep_alive) plan->keep.push_back(Napi::Persistent(v));
   }
 
@@ -126,10 +143,12 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
   size_t at = 0;
   while (at < total) {
     // Built only for an error message: this runs for every op of every frame.
-    const auto name = [&plan]() { return "op " + std::to_string(plan->ops.size()) + ": "; };
+    const size_t index = plan->ops.size();
+    const auto name = [index]() { return "op " + std::to_string(index) + ": "; };
     if (total - at < static_cast<size_t>(render::kOpHeaderInts)) return Fail(env, name() + "truncated header");
     const int32_t* h = w + at;
-    Op op{};
+    // Decoded in place (no copy of the op); a refused plan is never run, its ops are dropped with it.
+    Op& op = plan->ops.emplace_back();
     op.kind = h[0];
     op.rect_count = h[1];
     op.color = static_cast<uint32_t>(h[2]);
@@ -169,7 +188,7 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
       op.gv = h[26];
       op.bu = h[27];
       const int bpp = BytesPerPixel(op.format);
-      if (buffer < 0 || static_cast<size_t>(buffer) >= sources.size()) return Fail(env, name() + "source index out of range");
+      if (buffer < 0 || static_cast<uint32_t>(buffer) >= source_count) return Fail(env, name() + "source index out of range");
       if (bpp == 0) return Fail(env, name() + "unsupported source format " + std::to_string(op.format));
       if (op.width < 1 || op.height < 1 || op.width > 16384 || op.height > 16384)
         return Fail(env, name() + "source size " + std::to_string(op.width) + "x" + std::to_string(op.height) + " is invalid");
@@ -183,17 +202,16 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
         return Fail(env, name() + "YUV coefficients out of range");
       if (bpp == 4 && (plane_offset % 4 != 0 || op.stride_bytes % 4 != 0))
         return Fail(env, name() + "4-byte source must have offset and row pitch that are multiples of 4");
-      if (!PlaneFits(plane_offset, op.stride_bytes, op.height, static_cast<int64_t>(op.width) * bpp, lengths[buffer]))
-        return Fail(env, name() + "source rows run past its " + std::to_string(lengths[buffer]) + " bytes");
+      if (!PlaneFits(plane_offset, op.stride_bytes, op.height, static_cast<int64_t>(op.width) * bpp, sources[buffer].length))
+        return Fail(env, name() + "source rows run past its " + std::to_string(sources[buffer].length) + " bytes");
       if (op.format == render::kNV12 &&
           !PlaneFits(chroma_offset, op.chroma_stride_bytes, (op.height + 1) / 2, static_cast<int64_t>((op.width + 1) / 2) * 2,
-                     lengths[buffer]))
-        return Fail(env, name() + "NV12 chroma plane runs past its " + std::to_string(lengths[buffer]) + " bytes");
-      op.plane0 = sources[buffer] + plane_offset;
-      op.chroma = sources[buffer] + chroma_offset;
-      if (sources[buffer] == target) return Fail(env, name() + "source is the target's own memory");
+                     sources[buffer].length))
+        return Fail(env, name() + "NV12 chroma plane runs past its " + std::to_string(sources[buffer].length) + " bytes");
+      op.plane0 = sources[buffer].data + plane_offset;
+      op.chroma = sources[buffer].data + chroma_offset;
+      if (sources[buffer].data == target) return Fail(env, name() + "source is the target's own memory");
     }
-    plan->ops.push_back(op);
     at += render::kOpHeaderInts + static_cast<size_t>(op.rect_count) * 4;
   }
   return true;
@@ -203,8 +221,20 @@ bool DecodePlan(const Napi::CallbackInfo& info, Plan* plan, bool keep_alive) {
 // supported kernel variant by name instead of the best one.
 Napi::Value ExecuteSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Plan plan;
-  // Drawn before this returns: nothing needs keeping alive.
+  // Drawn before this returns: nothing needs keeping alive, and the op list is reused from call
+  // to call (a frame allocates nothing), except in a call made from inside another (a JS getter
+  // on the sources array runs during decoding), which gets its own.
+  static thread_local Plan reused;
+  static thread_local bool reused_busy = false;
+  Plan own;
+  const bool reuse = !reused_busy;
+  Plan& plan = reuse ? reused : own;
+  plan.ops.clear();
+  struct Release {
+    bool active;
+    ~Release() { if (active) reused_busy = false; }
+  } release{reuse};
+  reused_busy = true;
   if (!DecodePlan(info, &plan, false)) return env.Undefined();
   BandFunction band = CurrentVariant().band;
   if (info.Length() > 7 && !info[7].IsUndefined()) {

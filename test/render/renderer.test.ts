@@ -335,3 +335,52 @@ test('unscaled, untransformed layers (row-to-row spans) match the reference for 
     }
   }
 });
+
+test('short spans at every alignment and length match the reference for every span kernel and variant', () => {
+  // Rows of stride 65 pixels start one pixel further along a 64-byte line each, so 16 rows put a
+  // span's first pixel at every 4-byte offset of an AVX-512 register (and of AVX2 and SSE ones);
+  // lengths 1..48 are 1..3 registers of the widest variant: heads, tails, masked short spans.
+  const W = 64, H = 16, STRIDE = 65;
+  const renderer = new Renderer({ threads: 1 });
+  // Alpha classes change every 16 pixels: all-opaque and all-clear registers take their fast paths.
+  const alphaOf = (p: number): number => [255, 0, (p * 29) & 255][(p >> 4) % 3]!;
+  const words = (format: PixelFormat): PixelMemory => ({
+    ...makeTarget(W, H, W + 3, (i) => {
+      const p = i >> 2, a = alphaOf(p);
+      return i % 4 === 3 ? a : Math.min(a, (i * 37 + 11) & 255);
+    }),
+    format,
+  });
+  const nv12: PixelMemory = { bytes: new Uint8Array(W * H * 3 / 2).map((_, i) => (i * 53 + 7) & 255), width: W, height: H, stride: W, format: PixelFormat.NV12 };
+  // 1:1 crops (source row to target row: the span kernels on two pointers), from column 3 so
+  // source and target alignments differ.
+  const layersFor = (dst: Rect): Record<string, RenderLayer> => {
+    const crop = { left: 3, top: 0, right: 3 + dst.right - dst.left, bottom: H };
+    return {
+      'OVER': { kind: 'buffer', source: words(PixelFormat.RGBA_8888), crop, dst },
+      'OVER plane alpha': { kind: 'buffer', source: words(PixelFormat.RGBA_8888), crop, dst, planeAlpha: 0.4 },
+      'opaque copy RGBX': { kind: 'buffer', source: words(PixelFormat.RGBX_8888), crop, dst },
+      'opaque copy RGBA none': { kind: 'buffer', source: words(PixelFormat.RGBA_8888), crop, dst, blend: 'none' },
+      'converted BGRA coverage OVER': { kind: 'buffer', source: words(PixelFormat.BGRA_8888), crop, dst, blend: 'coverage' },
+      'converted BGRX plane alpha': { kind: 'buffer', source: words(PixelFormat.BGRX_8888), crop, dst, planeAlpha: 0.8 },
+      'NV12 into the target': { kind: 'buffer', source: nv12, crop, dst },
+      'nearest flipped OVER': { kind: 'buffer', source: words(PixelFormat.RGBA_8888), crop, dst, transform: Transform.FLIP_H },
+      'nearest scaled opaque': { kind: 'buffer', source: words(PixelFormat.RGBX_8888), dst },
+      'bilinear OVER plane alpha': { kind: 'buffer', source: words(PixelFormat.RGBA_8888), crop: { left: 0.5, top: 0.25, right: 30.5, bottom: 12 }, dst, filter: 'bilinear', planeAlpha: 0.7 },
+      'solid OVER': { kind: 'color', color: { r: 30, g: 60, b: 90, a: 100 }, dst },
+      'solid fill': { kind: 'color', color: { r: 30, g: 60, b: 90, a: 255 }, dst },
+      'clear': { kind: 'clear', dst },
+    };
+  };
+  for (const variant of Renderer.kernelVariants()) {
+    for (let length = 1; length <= 48; length++) {
+      // Starts one pixel in, so the pixel before the span is checked as well as the ones after it.
+      const dst = { left: 1, top: 0, right: 1 + length, bottom: H };
+      for (const [name, layer] of Object.entries(layersFor(dst))) {
+        const target = makeTarget(W, H, STRIDE, (i) => (i * 31 + length) & 255);
+        const [actual, expected] = both(renderer, target, [layer], undefined, variant);
+        assert.deepEqual(actual, expected, `${variant} ${name}, length ${length}`);
+      }
+    }
+  }
+});
