@@ -16,7 +16,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-O3", "-Wall", "-Wextra", "-fvisibility=hidden"],
-      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden", "-falign-loops=64"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"]
     },
@@ -24,7 +24,7 @@
       "target_name": "stratum_render_avx2",
       "type": "static_library",
       "sources": ["native/render_kernels_avx2.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fPIC", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fPIC", "-fvisibility=hidden", "-falign-loops=64"],
       "cflags_cc!": ["-std=gnu++17"],
       "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mbmi2"] }]]
     },
@@ -32,7 +32,7 @@
       "target_name": "stratum_render_avx512",
       "type": "static_library",
       "sources": ["native/render_kernels_avx512.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fPIC", "-fvisibility=hidden"],
+      "cflags_cc": ["-O3", "-std=c++17", "-Wall", "-Wextra", "-fPIC", "-fvisibility=hidden", "-falign-loops=64"],
       "cflags_cc!": ["-std=gnu++17"],
       "conditions": [["target_arch=='x64'", { "cflags_cc": ["-mavx2", "-mbmi2", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mprefer-vector-width=512", "-Wno-maybe-uninitialized"] }]]
     }
