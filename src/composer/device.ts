@@ -403,9 +403,9 @@ export class ComposerDisplay {
       if (hasClient && ct?.buffer) {
         layers.push({ kind: 'buffer', source: ct.buffer, crop: screen, dst: screen, blend: 'none', filter: 'nearest' });
       } else {
-        let covered = Region.EMPTY;
-        for (const [, s] of planeLayers) if (s.blendMode === 'NONE') covered = covered.union(s.visibleRegion);
-        const clear = damage.subtract(covered);
+        // The damage no opaque plane covers, one plane at a time: no union of the planes is built.
+        let clear = damage;
+        for (const [, s] of planeLayers) if (s.blendMode === 'NONE') clear = clear.subtract(s.visibleRegion);
         if (!clear.isEmpty) layers.push({ kind: 'clear', color: BLACK, dst: clear.bounds(), clip: clear.rects() });
       }
       for (const [, s] of planeLayers) {
