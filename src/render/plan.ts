@@ -42,6 +42,7 @@ export interface ImageMemory {
 export interface Plan {
   readonly target: ImageMemory;
   readonly sources: readonly ArrayBuffer[];
+  /** Shares memory with the next plan built: run it at once, or copy it (`ops.slice()`) to keep it. */
   readonly ops: Int32Array;
   readonly opCount: number;
   readonly pixels: number;
@@ -272,8 +273,9 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     opCount++;
   }
   if (words.length <= MAX_SCRATCH_WORDS) scratchWords = words;
-  // A copy of its own: the plan may run on the render pool while the next one is built.
-  const ops = words.slice(0, length);
+  // A view of the scratch array, valid until the next plan is built: a plan drawn inline uses it
+  // as is, one handed to the render pool takes a copy (ownedOps).
+  const ops = words.subarray(0, length);
   return { target: image, sources, ops, opCount, pixels };
 }
 

@@ -94,7 +94,8 @@ export class Renderer {
     const bands = this.bandsFor(plan);
     const t = plan.target;
     return renderNative()
-      .renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops, bands, this.threads, this.spinMicroseconds)
+      // The pool reads the ops after this returns, while later plans reuse the scratch they are in.
+      .renderExecute(t.buffer, t.offset, t.strideBytes, t.width, t.height, plan.sources, plan.ops.slice(), bands, this.threads, this.spinMicroseconds)
       .finally(unpin)
       .then(() => stats(plan, bands, started));
   }
