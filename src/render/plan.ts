@@ -205,6 +205,24 @@ function checkCrop(what: string, crop: FloatRect | undefined, width: number, hei
 
 /** Validates everything and flattens the layers into a plan. */
 export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], clip?: readonly Rect[]): Plan {
+  // A getter on a caller's object could build another plan while this one is being built: that
+  // inner plan gets arrays of its own instead of the scratch this one is writing.
+  if (scratchInUse) return flattenPlan(target, layers, clip, new Int32Array(OP_HEADER_INTS * 4), new Int32Array(OP_HEADER_INTS));
+  scratchInUse = true;
+  try {
+    return flattenPlan(target, layers, clip, scratchWords, scratchHeader);
+  } finally {
+    scratchInUse = false;
+  }
+}
+
+function flattenPlan(
+  target: RenderTarget,
+  layers: readonly RenderLayer[],
+  clip: readonly Rect[] | undefined,
+  initialWords: Int32Array<ArrayBuffer>,
+  header: Int32Array,
+): Plan {
   const image = imageMemory(target, 'target');
   if (image.format !== PixelFormat.RGBA_8888) bad(`target must be RGBA_8888, got ${formatName(image.format)}`);
   if (!isArray(layers)) bad('layers must be an array');
@@ -212,7 +230,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
   // Disjoint: every area below is cut from it.
   const frame = clip === undefined ? [bounds] : intersectAreas(checkRects('clip', clip), [bounds]);
   const sources: ArrayBuffer[] = [];
-  let words = scratchWords;
+  let words = initialWords;
   let length = 0;
   let opCount = 0;
   let pixels = 0;
@@ -227,7 +245,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
       const own = checkRects(what, layer.clip, '.clip');
       area = own.length === 1 ? clipDisjoint(area, own[0]!) : intersectAreas(area, own);
     }
-    const header = scratchHeader.fill(0);
+    header.fill(0);
     header[H.dstLeft] = dst.left;
     header[H.dstTop] = dst.top;
     switch (layer.kind) {
@@ -272,9 +290,9 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
     }
     opCount++;
   }
-  if (words.length <= MAX_SCRATCH_WORDS) scratchWords = words;
+  if (initialWords === scratchWords && words.length <= MAX_SCRATCH_WORDS) scratchWords = words;
   // A view of the scratch array, valid until the next plan is built: a plan drawn inline uses it
-  // as is, one handed to the render pool takes a copy (ownedOps).
+  // as is, one handed to the render pool takes a copy (Renderer.compose).
   const ops = words.subarray(0, length);
   return { target: image, sources, ops, opCount, pixels };
 }
@@ -283,6 +301,7 @@ export function buildPlan(target: RenderTarget, layers: readonly RenderLayer[], 
 // into a reused scratch array, so building allocates little more than the plan's own Int32Array.
 const scratchHeader = new Int32Array(OP_HEADER_INTS);
 let scratchWords = new Int32Array(1024);
+let scratchInUse = false;
 const MAX_SCRATCH_WORDS = 1 << 16;
 
 // Layer names for error messages, made once per index rather than once per layer per frame.

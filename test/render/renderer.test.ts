@@ -145,6 +145,61 @@ test('bands on the threadpool give the same bytes as one band', async () => {
   assert.deepEqual(target.bytes, expected.bytes);
 });
 
+test('plans never share ops: one on the render pool keeps its own while later plans are built, and one built from inside another (a source getter) does not overwrite it', async () => {
+  const renderer = new Renderer({ threads: 2, inlinePixelLimit: 0 });
+  const W = 64, H = 96;
+  const source = makeTarget(W, H, W, (i) => (i * 11 + 3) & 255);
+  const small: RenderLayer[] = [{ kind: 'clear', color: { r: 1, g: 2, b: 3, a: 4 }, dst: { left: 1, top: 2, right: 7, bottom: 5 } }];
+  const reference = (layers: readonly RenderLayer[], initial: number): Uint8Array => {
+    const expected = { bytes: new Uint8Array(W * H * 4).fill(initial), width: W, height: H, strideBytes: W * 4 };
+    referenceCompose(expected, layers);
+    return expected.bytes;
+  };
+
+  // What the render pool is handed must not change while the next plans are built (its bands
+  // read the op stream after compose returns): seen by holding on to what renderExecute got.
+  const addon = renderNative();
+  const execute = addon.renderExecute.bind(addon);
+  let handed: { ops: Int32Array; copy: Int32Array } | undefined;
+  addon.renderExecute = (...args) => {
+    handed = { ops: args[6], copy: args[6].slice() };
+    return execute(...args);
+  };
+  const pooled: RenderLayer[] = [
+    { kind: 'clear', color: { r: 9, g: 8, b: 7, a: 255 }, dst: { left: 0, top: 0, right: W, bottom: H } },
+    { kind: 'buffer', source, dst: { left: 3, top: 4, right: W - 2, bottom: H - 5 }, planeAlpha: 0.5 },
+  ];
+  const pooledTarget = makeTarget(W, H, W, () => 0);
+  let pending: Promise<unknown>;
+  try {
+    pending = renderer.compose(pooledTarget, pooled);
+  } finally {
+    addon.renderExecute = execute;
+  }
+  const other = makeTarget(W, H, W, () => 0);
+  for (let i = 0; i < 20; i++) renderer.composeSync(other, small);
+  assert.ok(handed !== undefined, 'the plan went to the render pool');
+  assert.deepEqual(handed.ops, handed.copy, 'the ops the pool holds stayed as they were');
+  await pending;
+  assert.deepEqual(pooledTarget.bytes, reference(pooled, 0), 'the pooled plan drew its own ops');
+
+  // The outer plan has written its clear op when the second layer's getter composes another plan.
+  const nestedTarget = makeTarget(W, H, W, () => 0);
+  const sneaky = {
+    get bytes(): Uint8Array {
+      renderer.composeSync(nestedTarget, small);
+      return source.bytes;
+    },
+    width: W, height: H, stride: W, format: PixelFormat.RGBA_8888,
+  };
+  const background: RenderLayer = { kind: 'clear', color: { r: 50, g: 60, b: 70, a: 255 }, dst: { left: 0, top: 0, right: W, bottom: H } };
+  const placement = { dst: { left: 0, top: 0, right: W, bottom: H }, planeAlpha: 0.25 };
+  const outerTarget = makeTarget(W, H, W, () => 0);
+  renderer.composeSync(outerTarget, [background, { kind: 'buffer', source: sneaky, ...placement }]);
+  assert.deepEqual(outerTarget.bytes, reference([background, { kind: 'buffer', source, ...placement }], 0), 'the outer plan is intact');
+  assert.deepEqual(nestedTarget.bytes, reference(small, 0), 'the inner plan drew too');
+});
+
 test('a small plan drawn inline on the calling thread gives the same bytes as one dispatched in bands', async () => {
   const W = 96, H = 128;
   const source = makeTarget(40, 50, 43, (i) => (i * 13 + 5) & 255);
