@@ -272,8 +272,9 @@ export class ComposerDisplay {
     checkLayerChanges(id, changes);
     let geometryChanged = false;
     for (const key in changes) {
-      if (isPerFrameField(key)) continue;
       const field = key as keyof ComposerLayerState;
+      // A field given as undefined is left as it is (withLayerChanges), so it changes nothing.
+      if (isPerFrameField(key) || changes[field] === undefined) continue;
       if (!sameValue(current[field], changes[field])) geometryChanged = true;
     }
     this.#layers.set(id, withLayerChanges(current, changes));
@@ -285,7 +286,7 @@ export class ComposerDisplay {
   /** Plans the frame. Changed types are always DEVICE/SOLID_COLOR/CURSOR -> CLIENT; none = accepted at once. */
   validate(): ValidateResult {
     this.#checkLive();
-    const layers = [...this.#layers.entries()].map(([id, state]) => ({ id, state })).sort((a, b) => a.state.z - b.state.z || a.id - b.id);
+    const layers = [...this.#layers.entries()].map(([id, state]) => ({ id, state })).sort((a, b) => drawOrder(a.id, a.state, b.id, b.state));
     const plan = planComposition({
       layers,
       planes: this.#device.planeLimits,
@@ -478,7 +479,7 @@ export class ComposerDisplay {
   dump(): ComposerDisplayDump {
     const plan = this.#pending ?? this.#plan;
     const layers = [...this.#layers.entries()]
-      .sort((a, b) => a[1].z - b[1].z || a[0] - b[0])
+      .sort((a, b) => drawOrder(a[0], a[1], b[0], b[1]))
       .map(([id, s]) => {
         const slot: PlaneSlot | undefined = plan?.planes.get(id);
         return {
@@ -528,8 +529,6 @@ export class ComposerDisplay {
   }
 }
 
-/** Everything about a plane layer that changes its pixels except new buffer content. */
-/** The layer lands where and how it did at the last present (content aside). */
 /**
  * A layer's state with some fields replaced, built field by field: every state then has one
  * shape (a spread of two objects does not), which keeps the code reading states fast.
@@ -551,12 +550,17 @@ function withLayerChanges(current: ComposerLayerState, changes: Partial<Composer
   };
 }
 
-/** Inserts a layer into a list kept bottom to top (z, then id); layers mostly arrive in order already. */
+/** Bottom to top: by z, ties by layer id (creation order). */
+function drawOrder(a: ComposerLayerId, aState: ComposerLayerState, b: ComposerLayerId, bState: ComposerLayerState): number {
+  return aState.z - bState.z || a - b;
+}
+
+/** Inserts a layer into a list kept in draw order; layers mostly arrive in order already. */
 function insertByZ(list: [ComposerLayerId, ComposerLayerState][], entry: [ComposerLayerId, ComposerLayerState]): void {
   let at = list.length;
   while (at > 0) {
     const [id, state] = list[at - 1]!;
-    if (state.z < entry[1].z || (state.z === entry[1].z && id < entry[0])) break;
+    if (drawOrder(id, state, entry[0], entry[1]) < 0) break;
     at--;
   }
   if (at === list.length) list.push(entry);
@@ -575,6 +579,7 @@ function overlayPlanesUsed(plan: Plan): number {
   return used.size;
 }
 
+/** The layer lands where and how it did at the last present (content aside). */
 function samePlacement(type: Composition, s: ComposerLayerState, before: PresentedLayer): boolean {
   const p = before.state;
   if (p === s) return before.type === type;

@@ -198,3 +198,24 @@ test('scan-out composes planes over the client target into the framebuffer: the 
   assert.equal((await h.present()).scanout.pixels, 0);
   s.dispose();
 });
+
+test('layers of equal z are drawn in creation order, and a field given as undefined changes nothing (no new validate)', async () => {
+  const s = setup({ planes: 4 });
+  const h = s.hwc;
+  const area = { left: 0, top: 0, right: 20, bottom: 20 };
+  const first = h.createLayer();
+  const second = h.createLayer();
+  // Set in reverse order: the draw order must come from the ids, not from the order of the calls.
+  h.setLayer(second, bufferLayer(solid(20, 20, [0, 255, 0, 255]), area, 5));
+  h.setLayer(first, bufferLayer(solid(20, 20, [255, 0, 0, 255]), area, 5));
+  h.validate();
+  h.acceptChanges();
+  await h.present();
+  const fb = s.display.readFramebuffer();
+  assert.deepEqual([...fb.subarray(0, 4)], [0, 255, 0, 255], 'the later layer is on top');
+
+  h.setLayer(first, { planeAlpha: undefined, z: undefined });
+  assert.equal(h.needsValidate, false);
+  await h.present();
+  s.dispose();
+});
