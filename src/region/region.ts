@@ -90,7 +90,7 @@ export class Region implements Iterable<Rect> {
 
   /** The rectangles, band by band (top to bottom), left to right within a band. */
   rects(): Rect[] {
-    // A plain loop, not the generator: clips are taken from regions several times every frame.
+    // A plain loop (not a generator): clips are taken from regions several times every frame.
     const out: Rect[] = [];
     for (const band of this.bands) {
       for (let i = 0; i < band.spans.length; i += 2) {

@@ -155,3 +155,33 @@ test('non-integer coordinates are rejected with BAD_VALUE', () => {
   assert.throws(() => Region.fromRect(rect(0, 0, 1.5, 2)), (e: unknown) => isStratumError(e, 'BAD_VALUE') && /right/.test(e.message));
   assert.throws(() => Region.EMPTY.translate(0.5, 0), (e: unknown) => isStratumError(e, 'BAD_VALUE'));
 });
+
+test('subtracting one rectangle: exactly covering, 1 px short on a side, and touching each edge', () => {
+  const shapes = [Region.fromRect(rect(10, 10, 30, 20)), Region.fromRects([rect(10, 10, 20, 15), rect(15, 15, 30, 20)])];
+  for (const a of shapes) {
+    const box = a.bounds();
+    const cutters: Rect[] = [
+      box,
+      rect(box.left - 1, box.top - 1, box.right + 1, box.bottom + 1),
+      rect(box.left + 1, box.top, box.right, box.bottom),
+      rect(box.left, box.top + 1, box.right, box.bottom),
+      rect(box.left, box.top, box.right - 1, box.bottom),
+      rect(box.left, box.top, box.right, box.bottom - 1),
+      rect(box.left - 5, box.top, box.left, box.bottom),
+      rect(box.right, box.top, box.right + 5, box.bottom),
+      rect(box.left, box.top - 5, box.right, box.top),
+      rect(box.left, box.bottom, box.right, box.bottom + 5),
+      rect(box.left - 5, box.top, box.left + 1, box.bottom),
+      rect(box.right - 1, box.top, box.right + 5, box.bottom),
+    ];
+    for (const c of cutters) {
+      const expected = new Set<string>();
+      for (const r of a.rects()) for (let y = r.top; y < r.bottom; y++) for (let x = r.left; x < r.right; x++) {
+        if (!(x >= c.left && x < c.right && y >= c.top && y < c.bottom)) expected.add(`${x},${y}`);
+      }
+      const got = new Set<string>();
+      for (const r of a.subtract(Region.fromRect(c)).rects()) for (let y = r.top; y < r.bottom; y++) for (let x = r.left; x < r.right; x++) got.add(`${x},${y}`);
+      assert.deepEqual(got, expected, `${a.toString()} minus [${c.left},${c.top},${c.right},${c.bottom}]`);
+    }
+  }
+});
