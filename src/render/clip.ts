@@ -7,13 +7,12 @@ import { intersectRect, isEmptyRect } from '../region/rect.js';
  * band between two consecutive edges holds the merged x-spans of the rectangles crossing it.
  */
 export function disjointRects(rects: readonly Rect[]): Rect[] {
-  if (rects.length <= 1) {
-    // Plans are built every frame and most clips are one rectangle: no band sweep for them.
-    const only = rects[0];
+  // Plans are built every frame and most clips are one rectangle: no band sweep (or filtering) for them.
+  const live = rects.length <= 1 ? rects : rects.filter((r) => !isEmptyRect(r));
+  if (live.length <= 1) {
+    const only = live[0];
     return only === undefined || isEmptyRect(only) ? [] : [{ left: only.left, top: only.top, right: only.right, bottom: only.bottom }];
   }
-  const live = rects.filter((r) => !isEmptyRect(r));
-  if (live.length <= 1) return live.map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom }));
   const ys = [...new Set(live.flatMap((r) => [r.top, r.bottom]))].sort((a, b) => a - b);
   const out: Rect[] = [];
   for (let i = 0; i + 1 < ys.length; i++) {

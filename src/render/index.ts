@@ -1,10 +1,8 @@
 // The software renderer: composes CLIENT layers into a target with native kernels (docs/renderer.md).
 export { DEFAULT_INLINE_PIXEL_LIMIT, DEFAULT_SPIN_MICROSECONDS, Renderer } from './renderer.js';
 export type { KernelVariant } from './native.js';
-export { buildPlan } from './plan.js';
 export { contentRenderLayer } from './content.js';
 export type { LayerBlend, LayerContent } from './content.js';
-export type { Plan } from './plan.js';
 export { sourceMapping, yuvCoefficients, mul255, quantizeAlpha } from './math.js';
 export type { SourceMapping, YuvCoefficients } from './math.js';
 export type {

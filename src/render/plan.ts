@@ -298,7 +298,7 @@ function flattenPlan(
 }
 
 // Plans are built every frame: one op header at a time is filled here, and the ops are written
-// into a reused scratch array, so building allocates little more than the plan's own Int32Array.
+// into a reused scratch array (the plan's ops are a view of it), so building allocates little.
 const scratchHeader = new Int32Array(OP_HEADER_INTS);
 let scratchWords = new Int32Array(1024);
 let scratchInUse = false;
