@@ -31,7 +31,8 @@ std::vector<Variant> SupportedVariants() {
   std::vector<Variant> out;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("bmi2")) {  // span-end masks use bzhi; a VM may hide BMI2
     out.push_back({render::RenderBandAvx512, "avx512"});
   }
   if (__builtin_cpu_supports("avx2")) out.push_back({render::RenderBandAvx2, "avx2"});
