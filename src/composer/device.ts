@@ -197,7 +197,8 @@ export class ComposerDisplay {
   #outputBuffer: GraphicBuffer | null = null;
   #presented = new Map<ComposerLayerId, PresentedLayer>();
   #presentedWithClientTarget: boolean | null = null;
-  #presentedSize = '';
+  #presentedWidth = 0;
+  #presentedHeight = 0;
   #vsyncEnabled = false;
   #vsyncTap: (() => void) | undefined;
   #presents = 0;
@@ -367,7 +368,6 @@ export class ComposerDisplay {
     this.#validatedSincePresent = false;
 
     const screen: Rect = { left: 0, top: 0, right: this.width, bottom: this.height };
-    const size = this.#sizeKey();
     // Loops rather than array chains: this runs every frame, damage-only frames included.
     const planeLayers: [ComposerLayerId, ComposerLayerState][] = [];
     for (const entry of this.#layers) if (plan.types.get(entry[0]) !== Composition.CLIENT) insertByZ(planeLayers, entry);
@@ -378,7 +378,7 @@ export class ComposerDisplay {
 
     // Damage: what the client target says changed, plus every plane layer that moved, appeared, went or changed content.
     let damage = ct ? ct.damage : Region.EMPTY;
-    if (this.#presentedWithClientTarget !== hasClient || this.#presentedSize !== size) damage = Region.fromRect(screen);
+    if (this.#presentedWithClientTarget !== hasClient || this.#presentedWidth !== this.width || this.#presentedHeight !== this.height) damage = Region.fromRect(screen);
     const next = new Map<ComposerLayerId, PresentedLayer>();
     const releaseFences = new Map<ComposerLayerId, Fence>();
     const presentFence = new Fence(`present-d${this.id}-${this.#presents + 1}`);
@@ -429,23 +429,14 @@ export class ComposerDisplay {
 
     this.#presented = next;
     this.#presentedWithClientTarget = hasClient;
-    this.#presentedSize = size;
+    this.#presentedWidth = this.width;
+    this.#presentedHeight = this.height;
     if (ct) ct.damage = Region.EMPTY;
     for (const [id, s] of this.#layers) if (!s.surfaceDamage.isEmpty) this.#layers.set(id, withLayerChanges(s, { surfaceDamage: Region.EMPTY }));
     this.#presents++;
     const planesUsed = overlayPlanesUsed(plan) + (hasClient ? 1 : 0);
     return { presentFence, releaseFences, scanout: { pixels, elapsedMs, planesUsed } };
   }
-
-  /** The display size as compared between presents (a cached string: it is checked every frame). */
-  #sizeKey(): string {
-    if (this.#sizeKeyOf.width !== this.width || this.#sizeKeyOf.height !== this.height) {
-      this.#sizeKeyOf = { width: this.width, height: this.height, key: `${this.width}x${this.height}` };
-    }
-    return this.#sizeKeyOf.key;
-  }
-
-  #sizeKeyOf = { width: 0, height: 0, key: '' };
 
   // ---- power and VSync ----------------------------------------------------------------------------
 
