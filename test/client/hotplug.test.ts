@@ -32,6 +32,7 @@ test('hotplug through the SDK while a client animates: starts off, shows the sta
   const app = await connect({ socketPath, name: 'app' });
   const tool = await connect({ socketPath, name: 'tool' });
   let animating = true;
+  const applyErrors: unknown[] = [];
   try {
     const events: [number, boolean][] = [];
     app.onDisplayHotplug((display, connected) => events.push([display, connected]));
@@ -41,7 +42,16 @@ test('hotplug through the SDK while a client animates: starts off, shows the sta
     const tick = (): void => {
       if (!animating) return;
       x = (x + 1) % 40;
-      void app.transaction().setPosition(square, x, 4).setColor(square, { r: 1, g: 0, b: 0 }).setCrop(square, { left: 0, top: 0, right: 8, bottom: 8 }).apply();
+      app
+        .transaction()
+        .setPosition(square, x, 4)
+        .setColor(square, { r: 1, g: 0, b: 0 })
+        .setCrop(square, { left: 0, top: 0, right: 8, bottom: 8 })
+        .apply()
+        // Closing the connection at the end rejects a transaction still in flight: expected then, a failure before.
+        .catch((error: unknown) => {
+          if (animating || !isStratumError(error, 'DISCONNECTED')) applyErrors.push(error);
+        });
       app.choreographer.postFrameCallback(tick);
     };
     app.choreographer.postFrameCallback(tick);
@@ -73,6 +83,7 @@ test('hotplug through the SDK while a client animates: starts off, shows the sta
     await assert.rejects(tool.disconnectDisplay(primary.id), (e: unknown) => isStratumError(e, 'INVALID_OPERATION'));
     await assert.rejects(tool.disconnectDisplay(9999), (e: unknown) => isStratumError(e, 'NAME_NOT_FOUND'));
     await assert.rejects(tool.connectDisplay({ width: 0, height: 10 }), (e: unknown) => isStratumError(e, 'BAD_VALUE'));
+    assert.deepEqual(applyErrors, [], 'every animation transaction was applied');
   } finally {
     animating = false;
     app.close();
